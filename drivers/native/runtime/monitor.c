@@ -52,6 +52,8 @@ static void write_pidfile(const char *path, int pid) {
 __attribute__((noreturn)) static void init_child(const struct plan *p, int sync) {
   char c, exe[4096];
   report_fd = sync;
+  close(PLAN_FD);
+  close(RESULT_FD);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   sigset_t none;
@@ -68,7 +70,6 @@ __attribute__((noreturn)) static void init_child(const struct plan *p, int sync)
   if (p->rootfs) setup_rootfs(p);
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) != 0) fail(errno, "sethostname");
   if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) != 0) fail(errno, "setdomainname");
-  write_sysctls(p);
   apply_rlimits(p);
   int rc = find_executable(p, exe, sizeof exe);
   if (rc != 0) fail(rc, "process.args[0] %s", p->args[0]);
@@ -204,6 +205,8 @@ int monitor_main(void) {
   char err[512];
   if (plan_read(PLAN_FD, &plan, err, sizeof err) != 0) launch_fail(err, 0);
   close(PLAN_FD);
+  /* Only the monitor answers on RESULT_FD: the init must not hold it open. */
+  if (fcntl(RESULT_FD, F_SETFD, FD_CLOEXEC) != 0) _exit(1);
   if (!plan.statedir) launch_fail("plan: no statedir", 0);
   signal(SIGPIPE, SIG_IGN);
   sigset_t set;

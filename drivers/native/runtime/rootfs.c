@@ -225,6 +225,8 @@ void setup_rootfs(const struct plan *p) {
   if (umount2(".", MNT_DETACH) != 0) fail(errno, "detach the old root");
   if (chdir("/") != 0) fail(errno, "chdir /");
   if (p->rootfsprop && mount(NULL, "/", NULL, p->rootfsprop, NULL) != 0) fail(errno, "linux.rootfsPropagation");
+  /* sysctls go through the container's own /proc/sys, before readonlyPaths make it read-only. */
+  write_sysctls(p);
 
   for (int i = 0; i < p->nmasked; i++) mask_path(p->masked[i]);
   for (int i = 0; i < p->nropaths; i++) readonly_path(p->ropaths[i]);
