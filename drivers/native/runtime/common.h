@@ -23,6 +23,7 @@ void apply_rlimits(const struct plan *p);
 void write_sysctls(const struct plan *p);
 /* Resolve args[0] through PATH in env; returns 0 or an errno. Result in out. */
 int find_executable(const struct plan *p, char *out, size_t outlen);
+void check_cwd(const struct plan *p);
 __attribute__((noreturn)) void finish_and_exec(const struct plan *p, const char *exe);
 
 /* namespaces.c */

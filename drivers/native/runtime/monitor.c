@@ -73,6 +73,7 @@ __attribute__((noreturn)) static void init_child(const struct plan *p, int sync)
   apply_rlimits(p);
   int rc = find_executable(p, exe, sizeof exe);
   if (rc != 0) fail(rc, "process.args[0] %s", p->args[0]);
+  check_cwd(p);
   if (write_all(sync, "R", 1) < 0) _exit(1);
   if (read(sync, &c, 1) != 1 || c != 'S') _exit(1);
   finish_and_exec(p, exe);

@@ -84,12 +84,16 @@ static void apply_seccomp(const struct plan *p) {
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) fail(errno, "load the seccomp filter");
 }
 
-static void apply_caps(const struct plan *p) {
-  const uint64_t bounding = p->caps[0], effective = p->caps[1], permitted = p->caps[2], inheritable = p->caps[3], ambient = p->caps[4];
+/* Before the user changes: dropping from the bounding set needs CAP_SETPCAP in the effective set. */
+static void drop_bounding(const struct plan *p) {
   for (int cap = 0; cap < 64; cap++) {
-    if (bounding & (1ULL << cap)) continue;
+    if (p->caps[0] & (1ULL << cap)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) fail(errno, "drop capability %d from the bounding set", cap);
   }
+}
+
+static void apply_caps(const struct plan *p) {
+  const uint64_t effective = p->caps[1], permitted = p->caps[2], inheritable = p->caps[3], ambient = p->caps[4];
   struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct data[2] = {
       {.effective = (uint32_t)effective, .permitted = (uint32_t)permitted, .inheritable = (uint32_t)inheritable},
@@ -114,13 +118,18 @@ static void change_user(const struct plan *p) {
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) fail(errno, "keepcaps off");
 }
 
-void finish_and_exec(const struct plan *p, const char *exe) {
+void check_cwd(const struct plan *p) {
   const char *cwd = p->cwd ? p->cwd : "/";
   if (chdir(cwd) != 0) fail(errno, "process.cwd %s", cwd);
   char here[4096];
   /* getcwd fails (or says "(unreachable)") when the directory is not below the process's root. */
   if (!getcwd(here, sizeof here) || here[0] != '/') fail(0, "process.cwd %s is outside the container root", cwd);
+}
+
+void finish_and_exec(const struct plan *p, const char *exe) {
+  check_cwd(p);
   if (!p->nnp) apply_seccomp(p);
+  if (p->has_caps) drop_bounding(p);
   change_user(p);
   if (p->has_caps) apply_caps(p);
   if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(errno, "no_new_privs");
