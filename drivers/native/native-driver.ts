@@ -197,16 +197,21 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
 
   async kill(ref: ContainerRef, signal: NodeJS.Signals, all: boolean): Promise<void> {
     const h = handleOf(ref);
+    const cgroups = this.cgroups();
+    const wasFrozen = await cgroups.isFrozen(h.cgroup).catch(() => false);
     if (all) {
-      await this.cgroups().killAll(h.cgroup, signal);
-      return;
+      // Frozen while signalling, so nothing forks past the list, as runc does.
+      await cgroups.freeze(h.cgroup).catch(() => undefined);
+      await cgroups.killAll(h.cgroup, signal);
+    } else if (isSameProcess(h.initPid, h.initStart)) {
+      try {
+        process.kill(h.initPid, signal);
+      } catch {
+        /* exited meanwhile */
+      }
     }
-    if (!isSameProcess(h.initPid, h.initStart)) return;
-    try {
-      process.kill(h.initPid, signal);
-    } catch {
-      /* exited meanwhile */
-    }
+    // A frozen process cannot die: SIGKILL thaws; other signals leave a paused container paused.
+    if (signal === 'SIGKILL' || (all && !wasFrozen)) await cgroups.thaw(h.cgroup).catch(() => undefined);
   }
 
   async delete(ref: ContainerRef, force: boolean): Promise<void> {

@@ -12,7 +12,8 @@ import type { DriversConfig } from '../../../core/registry/drivers-config';
 import { NativeDriver } from '../../../drivers/native/native-driver';
 import { tempStateRoot } from '../../helpers/busybox-fixture';
 
-export { captureStdio } from '../../helpers/capture-stdio';
+import { captureStdio } from '../../helpers/capture-stdio';
+export { captureStdio };
 
 export function newId(): string {
   return `t-native-${crypto.randomBytes(4).toString('hex')}`;
@@ -23,6 +24,16 @@ export interface NativeFixture {
   manager: ContainerManager;
   stateRoot: string;
   cleanup: () => Promise<void>;
+}
+
+/** A manager of its own (new registry, new driver instance) on an existing state root: "a new CLI". */
+export function managerOn(stateRoot: string): ContainerManager {
+  const config = {
+    preference: ['native'],
+    hosts: [],
+    drivers: { native: { module: path.resolve(__dirname, '../../../drivers/native'), options: {} } },
+  } as unknown as DriversConfig;
+  return new ContainerManager(new DriverRegistry(config), new StateStore(stateRoot), silentLogger);
 }
 
 export function nativeFixture(): NativeFixture {
@@ -55,7 +66,7 @@ export function shSpec(rootfs: string, script: string, patch: (s: Spec) => void 
 
 /** Run a spec to completion through the manager, capturing stdout/stderr. */
 export async function runToExit(manager: ContainerManager, spec: Spec, bundle: string) {
-  const io = (await import('../../helpers/capture-stdio')).captureStdio();
+  const io = captureStdio();
   const id = newId();
   const driver = await (manager as unknown as { registry: DriverRegistry }).registry.get('native');
   try {

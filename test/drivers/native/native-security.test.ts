@@ -7,7 +7,7 @@ import { privateRootfs, testRootfs } from '../../helpers/busybox-fixture';
 import { DEFAULT_CAPABILITIES } from '../../../core/spec/capabilities';
 import { capabilityMask } from '../../../drivers/native/launch-plan';
 import { seccompCompiler } from '../../../drivers/native/seccomp-compiler';
-import { newId, nativeFixture, runToExit, shSpec, type NativeFixture } from './native-fixture';
+import { captureStdio, newId, nativeFixture, runToExit, shSpec, type NativeFixture } from './native-fixture';
 
 const hex = (mask: bigint) => mask.toString(16).padStart(16, '0');
 const statusField = (text: string, name: string) => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(text)?.[1];
@@ -186,7 +186,7 @@ describe('native driver: security invariants', () => {
       const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
       expect(status).toMatch(/^Uid:\s+100000\s+100000\s+100000\s+100000/m);
       expect(status).toMatch(/^Gid:\s+100000\s/m);
-      const io = (await import('../../helpers/capture-stdio')).captureStdio();
+      const io = captureStdio();
       try {
         const r = await fx.manager.exec(id, { args: ['/bin/sh', '-c', 'id -u; cat /proc/self/uid_map'], stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
         expect(r.exitCode).toBe(0);
