@@ -151,7 +151,7 @@ export class ChrootDriver extends BaseDriver implements ExecutionDriver {
   }
 
   async delete(ref: ContainerRef, force: boolean): Promise<void> {
-    const h = ref.handle as Partial<ChrootHandle>;
+    const h = { ...this.supervisorFromFiles(ref), ...(ref.handle as Partial<ChrootHandle>) };
     const pid = this.readInitPid(ref);
     if (force && pid !== undefined) this.killQuietly(-pid, 'SIGKILL');
     if (force && h.supervisorPid && isSameProcess(h.supervisorPid, h.supervisorStart)) this.killQuietly(h.supervisorPid, 'SIGKILL');
@@ -194,6 +194,17 @@ export class ChrootDriver extends BaseDriver implements ExecutionDriver {
     const stdout = fs.openSync(files.stdout, 'a');
     const stderr = fs.openSync(files.stderr, 'a');
     return { stdin: 'ignore' as const, stdout, stderr, close: () => [stdout, stderr].forEach((fd) => fs.closeSync(fd)) };
+  }
+
+  /** The supervisor as its `ready` file names it: the handle's stand-in for a half-created or corrupt record. */
+  private supervisorFromFiles(ref: ContainerRef): Partial<ChrootHandle> {
+    try {
+      const pid = Number(fs.readFileSync(path.join(ref.stateDir, 'ready'), 'utf8'));
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmdline.includes(ref.stateDir) ? { supervisorPid: pid } : {};
+    } catch {
+      return {};
+    }
   }
 
   private readInitPid(ref: ContainerRef): number | undefined {
