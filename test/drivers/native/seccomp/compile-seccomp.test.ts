@@ -11,6 +11,7 @@ import { AARCH64_SYSCALLS as A64 } from '../../../../drivers/native/seccomp/sysc
 import { DEFAULT_SECCOMP_PROFILE } from '../../../../core/spec/default-seccomp';
 import { defaultSpec } from '../../../../core/spec/default-spec';
 import { runFilter } from './bpf-interpreter';
+import { seccompFilterFlags } from '../../../../drivers/native/seccomp/seccomp-flags';
 
 const ERRNO = (e: number): number => (SECCOMP_RET.ERRNO | e) >>> 0;
 const EPERM = ERRNO(1);
@@ -218,5 +219,14 @@ describe('compileSeccomp', () => {
       expect(run(X32.mount!)).toBe(EPERM);
       expect(run(X32.read!)).toBe(SECCOMP_RET.ALLOW);
     });
+  });
+});
+
+describe('seccompFilterFlags', () => {
+  test('maps OCI flag names to the seccomp(2) flag bits and refuses the rest', () => {
+    expect(seccompFilterFlags({ defaultAction: 'SCMP_ACT_ALLOW' })).toBe(0);
+    expect(seccompFilterFlags({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'] })).toBe(5);
+    expect(() => seccompFilterFlags({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NEW_LISTENER'] })).toThrow(expect.objectContaining({ code: 'SPEC_INVALID' }));
+    expect(() => seccompFilterFlags({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/x.sock' })).toThrow(expect.objectContaining({ code: 'FEATURE_NOT_SUPPORTED' }));
   });
 });
