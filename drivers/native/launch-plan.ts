@@ -11,6 +11,7 @@ import { RLIMITS } from '../../core/spec/rlimits';
 import { SpecInvalidError } from '../../core/errors/spec-invalid-error';
 import { MS, parseMountOptions, propagationFlags } from './mount-options';
 import { PlanWriter } from './plan-encoding';
+import { seccompFilterFlags } from './seccomp/seccomp-flags';
 
 export const CLONE_FLAGS: Readonly<Record<NamespaceType, number>> = {
   mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000,
@@ -63,6 +64,8 @@ export interface ProcessPlan {
   noNewPrivileges: boolean;
   rlimits: { resource: number; soft: string; hard: string }[];
   seccomp?: Buffer;
+  /** seccomp(2) flags (TSYNC, LOG, SPEC_ALLOW...) from linux.seccomp.flags. */
+  seccompFlags?: number;
 }
 
 export interface LaunchPlan extends ProcessPlan {
@@ -152,10 +155,10 @@ export function processPlan(spec: Spec, compile: PlanContext['compileSeccomp']):
     return { resource, soft: u64(r.soft), hard: u64(r.hard) };
   });
   let seccomp: Buffer | undefined;
+  let seccompFlags = 0;
   const profile = spec.linux?.seccomp;
   if (profile) {
-    if (profile.listenerPath) throw invalid('linux.seccomp.listenerPath', 'seccomp user notification is not supported');
-    if ((profile.flags ?? []).length > 0) throw invalid('linux.seccomp.flags', 'seccomp filter flags are not supported');
+    seccompFlags = seccompFilterFlags(profile);
     if (!compile) throw invalid('linux.seccomp', 'no seccomp compiler available');
     seccomp = compile(profile);
   }
@@ -170,7 +173,7 @@ export function processPlan(spec: Spec, compile: PlanContext['compileSeccomp']):
     ...(p.capabilities ? { capabilities: capabilitySets(p.capabilities) } : {}),
     noNewPrivileges: p.noNewPrivileges === true,
     rlimits,
-    ...(seccomp ? { seccomp } : {}),
+    ...(seccomp ? { seccomp, seccompFlags } : {}),
   };
 }
 
@@ -368,6 +371,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (c) w.add('caps', c.bounding.toString(), c.effective.toString(), c.permitted.toString(), c.inheritable.toString(), c.ambient.toString());
   if (plan.noNewPrivileges) w.add('nnp', 1);
   if (plan.seccomp) w.add('seccomp', plan.seccomp);
+  if (plan.seccompFlags) w.add('seccompflags', plan.seccompFlags);
   for (const e of plan.env) w.add('env', e);
   for (const a of plan.args) w.add('arg', a);
   w.add('cwd', plan.cwd);

@@ -87,6 +87,7 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
     }
     else if (!strcmp(key, "nnp")) p->nnp = 1;
     else if (!strcmp(key, "seccomp")) { p->seccomp = (const unsigned char *)v; p->seccomp_len = len; }
+    else if (!strcmp(key, "seccompflags")) p->seccomp_flags = (unsigned)num(v);
     else if (!strcmp(key, "env")) PUSH(p->env, p->nenv, 255, v);
     else if (!strcmp(key, "arg")) PUSH(p->args, p->nargs, 255, v);
     else if (!strcmp(key, "cwd")) p->cwd = v;

@@ -56,6 +56,7 @@ struct plan {
   int nnp;
   const unsigned char *seccomp;
   size_t seccomp_len;
+  unsigned seccomp_flags;
   const char *env[256];
   int nenv;
   const char *args[256];

@@ -81,7 +81,7 @@ static void apply_seccomp(const struct plan *p) {
   if (p->seccomp_len % sizeof(struct sock_filter) != 0) fail(0, "seccomp program of %zu bytes", p->seccomp_len);
   struct sock_fprog prog = {.len = (unsigned short)(p->seccomp_len / sizeof(struct sock_filter)),
                             .filter = (struct sock_filter *)(void *)p->seccomp};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) fail(errno, "load the seccomp filter");
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) != 0) fail(errno, "load the seccomp filter");
 }
 
 /* Before the user changes: dropping from the bounding set needs CAP_SETPCAP in the effective set. */
