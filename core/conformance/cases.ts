@@ -37,12 +37,13 @@ function capMask(names: readonly string[]): string {
 }
 
 function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}`): ConformanceCase {
+  const file = type === 'network' ? 'net' : type === 'mount' ? 'mnt' : type;
   return {
     kind: 'process',
     id: feature,
     title: `private ${type} namespace`,
     features: [feature],
-    args: ['readlink', `/proc/self/ns/${type === 'network' ? 'net' : type}`],
+    args: ['readlink', `/proc/self/ns/${file}`],
     mutate: (spec) => {
       ensureProc(spec);
       ensureNamespace(spec, type);
@@ -55,7 +56,7 @@ function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}
       exitCode: 0,
       check: (out, env) => {
         const inside = out.stdout.trim();
-        const host = env.hostNamespace(type === 'network' ? 'net' : type);
+        const host = env.hostNamespace(file);
         if (!/^[a-z_]+:\[\d+\]$/.test(inside)) return `unexpected readlink output ${JSON.stringify(out.stdout)}`;
         return inside === host ? `container shares the host's ${type} namespace (${host})` : undefined;
       },
