@@ -33,6 +33,7 @@ import { launchMonitor, runExec, type Stdio } from './native-process';
 import { runHooks } from './native-hooks';
 import { seccompCompiler } from './seccomp-compiler';
 import { NATIVE_BASE_FEATURES } from './native-features';
+import { runcBaseline } from './runc-baseline';
 import {
   STATE_FILES,
   hasStarted,
@@ -55,6 +56,7 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
   readonly name = 'native';
   readonly description = "berth's own runtime: namespaces, cgroups, capabilities, seccomp, pivot_root (like runc)";
   readonly features: ReadonlySet<Feature>;
+  readonly rawBaseline = runcBaseline;
   private cgroupManager: CgroupManager | undefined;
 
   constructor() {
