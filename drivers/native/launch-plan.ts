@@ -66,6 +66,9 @@ export interface ProcessPlan {
   seccomp?: Buffer;
   /** seccomp(2) flags (TSYNC, LOG, SPEC_ALLOW...) from linux.seccomp.flags. */
   seccompFlags?: number;
+  /** process.terminal: a pty from the container's devpts, relayed by berth-native. */
+  terminal: boolean;
+  consoleSize?: { height: number; width: number };
 }
 
 export interface LaunchPlan extends ProcessPlan {
@@ -173,6 +176,8 @@ export function processPlan(spec: Spec, compile: PlanContext['compileSeccomp']):
     ...(p.capabilities ? { capabilities: capabilitySets(p.capabilities) } : {}),
     noNewPrivileges: p.noNewPrivileges === true,
     rlimits,
+    terminal: p.terminal === true,
+    ...(p.terminal && p.consoleSize ? { consoleSize: { ...p.consoleSize } } : {}),
     ...(seccomp ? { seccomp, seccompFlags } : {}),
   };
 }
@@ -307,7 +312,7 @@ export function launchPlan(spec: Spec, ctx: PlanContext): LaunchPlan {
 /** `exec`: the container's process settings with the request's overrides, joining the init's namespaces. */
 export function execPlan(
   spec: Spec,
-  request: { args: string[]; env?: string[]; cwd?: string; user?: { uid: number; gid: number; additionalGids?: number[] } },
+  request: { args: string[]; env?: string[]; cwd?: string; user?: { uid: number; gid: number; additionalGids?: number[] }; tty?: boolean },
   initPid: number,
   procsFiles: string[],
   compile: PlanContext['compileSeccomp'],
@@ -315,7 +320,7 @@ export function execPlan(
   const proc = spec.process!;
   const execSpec: Spec = {
     ...spec,
-    process: { ...proc, args: request.args, env: request.env ?? proc.env ?? [], cwd: request.cwd ?? proc.cwd, user: request.user ?? proc.user },
+    process: { ...proc, args: request.args, env: request.env ?? proc.env ?? [], cwd: request.cwd ?? proc.cwd, user: request.user ?? proc.user, terminal: request.tty === true },
   };
   const base = processPlan(execSpec, compile);
   // user first (the C side orders them again: user, others, mount last)
@@ -375,5 +380,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   for (const e of plan.env) w.add('env', e);
   for (const a of plan.args) w.add('arg', a);
   w.add('cwd', plan.cwd);
+  if (plan.terminal) w.add('terminal', 1);
+  if (plan.consoleSize) w.add('consolesize', plan.consoleSize.height, plan.consoleSize.width);
   return w.toBuffer();
 }

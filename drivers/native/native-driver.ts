@@ -259,7 +259,6 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
   }
 
   override async exec(ref: ContainerRef, request: ExecRequest): Promise<ExitResult> {
-    if (request.tty) throw new BerthError('FEATURE_NOT_SUPPORTED', 'native: exec with a terminal (process.terminal) is not supported');
     const h = handleOf(ref);
     const plan = execPlan(ref.spec, request, h.initPid, this.cgroups().procsFiles(h.cgroup), seccompCompiler());
     const result = await runExec(this.binary(ref.options), encodePlan(plan), {

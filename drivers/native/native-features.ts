@@ -3,7 +3,7 @@ import type { Feature } from '../../core/driver/features';
 
 export const NATIVE_BASE_FEATURES: readonly Feature[] = [
   'process.args', 'process.env', 'process.cwd', 'process.user', 'process.user.additionalGids', 'process.user.umask',
-  'process.capabilities', 'process.rlimits', 'process.noNewPrivileges', 'process.oomScoreAdj',
+  'process.terminal', 'process.capabilities', 'process.rlimits', 'process.noNewPrivileges', 'process.oomScoreAdj',
   'root.readonly', 'hostname', 'domainname',
   'namespace.pid', 'namespace.network', 'namespace.mount', 'namespace.ipc', 'namespace.uts', 'namespace.user',
   'namespace.cgroup', 'namespace.join', 'userns.mappings',

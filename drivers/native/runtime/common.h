@@ -30,4 +30,12 @@ __attribute__((noreturn)) void finish_and_exec(const struct plan *p, const char 
 void join_namespaces(const struct plan *p, int include_pid);
 int open_ns_fds(int pid, unsigned long want, int *fds, int *types, int max);
 
+/* terminal.c */
+int open_pty(const struct plan *p, int *peer);
+void make_controlling(int peer);
+int send_fd(int sock, char tag, int fd);
+ssize_t recv_with_fd(int sock, char *data, size_t len, int *fd);
+int relay_once(int from, int to);
+void drain(int master, int to);
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +42,8 @@ int exec_main(void) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) fail(errno, "socketpair");
   int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) signal(forwarded[i], forward);
+  int master = -1, peer = -1;
+  if (plan.terminal) master = open_pty(&plan, &peer); /* the container's /dev/ptmx: the mount namespace is joined */
   pid_t pid = fork();
   if (pid < 0) fail(errno, "fork");
   if (pid == 0) {
@@ -50,6 +53,11 @@ int exec_main(void) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) signal(forwarded[i], SIG_DFL);
     close(RESULT_FD);
+    if (master >= 0) {
+      close(master);
+      if (setsid() < 0) fail(errno, "setsid");
+      make_controlling(peer);
+    }
     apply_rlimits(&plan);
     char exe[4096];
     int rc = find_executable(&plan, exe, sizeof exe);
@@ -58,14 +66,30 @@ int exec_main(void) {
   }
   child = pid;
   close(sv[1]);
+  if (peer >= 0) close(peer);
   char msg[1100];
   ssize_t n;
   do n = read(sv[0], msg, sizeof msg); while (n < 0 && errno == EINTR);
   if (n > 0) write_all(RESULT_FD, msg, (size_t)n);
   close(RESULT_FD);
   int status;
+  if (master >= 0 && n <= 0) {
+    /* Relay until the process is gone: stdin to the terminal, the terminal to stdout. */
+    int in = 0;
+    for (;;) {
+      struct pollfd fds[2] = {{master, POLLIN, 0}, {in, POLLIN, 0}};
+      if (poll(fds, 2, 100) < 0 && errno != EINTR) break;
+      if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && !relay_once(master, 1)) break;
+      if ((fds[1].revents & (POLLIN | POLLHUP)) && !relay_once(in, master)) in = -1;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        drain(master, 1);
+        goto done;
+      }
+    }
+  }
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return 255;
+done:
   if (n > 0) return 255;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -74,13 +74,20 @@ __attribute__((noreturn)) static void init_child(const struct plan *p, int sync)
   int rc = find_executable(p, exe, sizeof exe);
   if (rc != 0) fail(rc, "process.args[0] %s", p->args[0]);
   check_cwd(p);
-  if (write_all(sync, "R", 1) < 0) _exit(1);
+  if (p->terminal) {
+    int peer, master = open_pty(p, &peer);
+    make_controlling(peer);
+    if (send_fd(sync, 'R', master) < 0) _exit(1);
+    close(master);
+  } else if (write_all(sync, "R", 1) < 0) {
+    _exit(1);
+  }
   if (read(sync, &c, 1) != 1 || c != 'S') _exit(1);
   finish_and_exec(p, exe);
 }
 
 /* Clone the init and bring it to "ready, blocked before exec". Returns its pid. */
-static int launch_init(const struct plan *p, int *sync_out) {
+static int launch_init(const struct plan *p, int *sync_out, int *master_out) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) launch_fail("socketpair", errno);
   for (int i = 0; i < p->njoins; i++) {
@@ -117,9 +124,8 @@ static int launch_init(const struct plan *p, int *sync_out) {
     if (rc < 0) { kill((pid_t)pid, SIGKILL); launch_fail("write process.oomScoreAdj", -rc); }
   }
   if (write_all(sv[0], "G", 1) < 0) launch_fail("release the init", errno);
-  ssize_t n;
-  do n = read(sv[0], msg, sizeof msg - 1); while (n < 0 && errno == EINTR);
-  if (n != 1 || msg[0] != 'R') {
+  ssize_t n = recv_with_fd(sv[0], msg, sizeof msg - 1, master_out);
+  if (n != 1 || msg[0] != 'R' || (p->terminal && *master_out < 0)) {
     kill((pid_t)pid, SIGKILL);
     waitpid((pid_t)pid, NULL, 0);
     if (n > 1 && msg[0] == 'E') {
@@ -145,7 +151,7 @@ static int oom_killed(const char *file) {
   return at && strtol(at + 9, NULL, 10) > 0;
 }
 
-static void monitor_loop(const struct plan *p, int init, int sync, int fifo) {
+static void monitor_loop(const struct plan *p, int init, int sync, int fifo, int master) {
   sigset_t set;
   sigemptyset(&set);
   int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -153,9 +159,12 @@ static void monitor_loop(const struct plan *p, int init, int sync, int fifo) {
   sigaddset(&set, SIGCHLD);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
   if (sfd < 0) _exit(1);
+  int in = master >= 0 ? 0 : -1; /* the terminal's input: the caller's stdin */
   for (;;) {
-    struct pollfd fds[3] = {{sfd, POLLIN, 0}, {fifo, POLLIN, 0}, {sync, POLLIN, 0}};
-    if (poll(fds, 3, -1) < 0 && errno != EINTR) _exit(1);
+    struct pollfd fds[5] = {{sfd, POLLIN, 0}, {fifo, POLLIN, 0}, {sync, POLLIN, 0}, {master, POLLIN, 0}, {in, POLLIN, 0}};
+    if (poll(fds, 5, -1) < 0 && errno != EINTR) _exit(1);
+    if ((fds[3].revents & (POLLIN | POLLHUP)) && !relay_once(master, 1)) master = -1;
+    if ((fds[4].revents & (POLLIN | POLLHUP)) && !relay_once(in, master)) in = -1;
     if (fds[1].revents & POLLIN) {
       char b[16];
       if (read(fifo, b, sizeof b) > 0) {
@@ -189,6 +198,7 @@ static void monitor_loop(const struct plan *p, int init, int sync, int fifo) {
         pid_t w;
         while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
           if (w != init) continue;
+          if (master >= 0) drain(master, 1);
           int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
           int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
           char text[64];
@@ -226,18 +236,18 @@ int monitor_main(void) {
   /* Read-write, so the fifo never reports end-of-file and `start` never blocks opening it. */
   int fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0) launch_fail("open start.fifo", errno);
-  int sync;
-  int init = launch_init(&plan, &sync);
+  int sync, master = -1;
+  int init = launch_init(&plan, &sync, &master);
   snprintf(num, sizeof num, "%d", init);
   if (put_state(plan.statedir, "init.pid", num) != 0) launch_fail("write init.pid", errno);
   char ok[32];
   int n = snprintf(ok, sizeof ok, "O%d\n", init);
   write_all(RESULT_FD, ok, (size_t)n);
   close(RESULT_FD);
-  /* The caller's stdio belongs to the container now; the monitor keeps none of it. */
+  /* The caller's stdio belongs to the container now; with a terminal the monitor relays it. */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int fd = 0; fd < 3; fd++) dup3(devnull, fd, 0);
+  for (int fd = master >= 0 ? 2 : 0; fd < 3; fd++) dup3(devnull, fd, 0);
   close(devnull);
-  monitor_loop(&plan, init, sync, fifo);
+  monitor_loop(&plan, init, sync, fifo, master);
   return 0;
 }

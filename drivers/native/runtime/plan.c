@@ -91,6 +91,8 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
     else if (!strcmp(key, "env")) PUSH(p->env, p->nenv, 255, v);
     else if (!strcmp(key, "arg")) PUSH(p->args, p->nargs, 255, v);
     else if (!strcmp(key, "cwd")) p->cwd = v;
+    else if (!strcmp(key, "terminal")) p->terminal = 1;
+    else if (!strcmp(key, "consolesize")) { split(v, len, &it); if (it.n != 2) goto bad; p->rows = (unsigned)num(it.f[0]); p->cols = (unsigned)num(it.f[1]); }
     else if (!strcmp(key, "initpid")) p->init_pid = (int)num(v);
     else { snprintf(err, errlen, "plan: unknown key %s", key); return -1; }
     continue;

@@ -62,6 +62,8 @@ struct plan {
   const char *args[256];
   int nargs;
   const char *cwd;
+  int terminal;
+  unsigned rows, cols;        /* process.consoleSize */
   int init_pid;               /* exec: the container's init (namespaces from /proc/PID/ns) */
 };
 

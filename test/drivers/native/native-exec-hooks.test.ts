@@ -114,3 +114,54 @@ describe('native driver: exec, hooks, stats, update', () => {
     }
   });
 });
+
+describe('native driver: process.terminal', () => {
+  let fx: NativeFixture;
+  let rootfs: string;
+  let available = false;
+  beforeAll(async () => {
+    fx = nativeFixture();
+    available = (await requireBackend(fx.driver)).available;
+    rootfs = await testRootfs();
+  });
+  afterAll(async () => fx.cleanup());
+
+  it("gives the init a pty from the container's own devpts, with the console size, relayed to stdout", async () => {
+    if (!available) return;
+    const io = captureStdio();
+    const id = newId();
+    const driver = await fx.manager['registry'].get('native');
+    try {
+      const spec = shSpec(rootfs, 'tty; stty size; test -t 0 && echo stdin-is-tty; ls /dev/pts', (s) => {
+        s.process!.terminal = true;
+        s.process!.consoleSize = { height: 33, width: 101 };
+      });
+      await fx.manager.create({ id, bundle: rootfs, spec, driver, stdio: { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr } });
+      await fx.manager.start(id);
+      expect((await fx.manager.wait(id)).exitCode).toBe(0);
+      const out = io.read().stdout.split('\r\n');
+      expect(out.slice(0, 3)).toEqual(['/dev/pts/0', '33 101', 'stdin-is-tty']);
+      expect(out[3]).toMatch(/^0\s+ptmx$/); // a fresh devpts instance: only our pty
+    } finally {
+      await fx.manager.delete(id, true).catch(() => undefined);
+      io.close();
+    }
+  });
+
+  it('exec with tty gets a pty inside the container', async () => {
+    if (!available) return;
+    const id = newId();
+    const driver = await fx.manager['registry'].get('native');
+    await fx.manager.create({ id, bundle: rootfs, spec: shSpec(rootfs, 'sleep 100'), driver, stdio: { kind: 'log' } });
+    const io = captureStdio();
+    try {
+      await fx.manager.start(id);
+      const r = await fx.manager.exec(id, { args: ['tty'], tty: true, stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
+      expect(r.exitCode).toBe(0);
+      expect(io.read().stdout).toBe('/dev/pts/0\r\n');
+    } finally {
+      io.close();
+      await fx.manager.delete(id, true);
+    }
+  });
+});
