@@ -149,13 +149,19 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
 
   async start(ref: ContainerRef): Promise<void> {
     const dir = ref.stateDir;
-    const fd = fs.openSync(path.join(dir, STATE_FILES.startFifo), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    const h = handleOf(ref);
+    let fd: number;
+    try {
+      // Non-blocking: only the monitor holds the fifo open for reading; without it, ENXIO.
+      fd = fs.openSync(path.join(dir, STATE_FILES.startFifo), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      throw new BerthError('BACKEND_FAILED', `native: start: the container's monitor is gone (${(err as NodeJS.ErrnoException).code})`, { cause: err });
+    }
     try {
       fs.writeSync(fd, 'S');
     } finally {
       fs.closeSync(fd);
     }
-    const h = handleOf(ref);
     const found = await waitForFiles(dir, [STATE_FILES.started, STATE_FILES.exit], 10000, () => isSameProcess(h.monitorPid, h.monitorStart));
     const error = readError(dir);
     if (error) throw new BerthError(/No such file|Permission denied/.test(error) ? 'COMMAND_NOT_FOUND' : 'BACKEND_FAILED', `native: start: ${error}`);
