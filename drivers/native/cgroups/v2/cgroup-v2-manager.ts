@@ -4,7 +4,7 @@
  * pause/resume, cgroup.kill (5.14+) or freeze + SIGKILL for a race-free kill of everything.
  * Devices: see v2-devices.ts (only the default rule set is accepted).
  */
-import { promises as fsp } from 'node:fs';
+import { fsp } from '../cgroupfs-sync';
 import * as path from 'node:path';
 import type { Resources } from '../../../../core/spec/oci-spec';
 import type { ContainerStats } from '../../../../core/driver/execution-driver';
