@@ -5,7 +5,8 @@
  * honour is refused here, before anything exists, naming the JSON field.
  */
 import * as path from 'node:path';
-import type { Capabilities, Mount, NamespaceType, Seccomp, Spec } from '../../core/spec/oci-spec';
+import type { Capabilities, Hook, Mount, NamespaceType, Seccomp, Spec } from '../../core/spec/oci-spec';
+import { OCI_VERSION } from '../../core/spec/default-spec';
 import { capabilityNumber } from '../../core/spec/capabilities';
 import { RLIMITS } from '../../core/spec/rlimits';
 import { SpecInvalidError } from '../../core/errors/spec-invalid-error';
@@ -92,10 +93,17 @@ export interface LaunchPlan extends ProcessPlan {
   domainname?: string;
   sysctls: [string, string][];
   oomScoreAdj?: number;
+  /** createContainer and startContainer hooks, run by the init inside the container. */
+  containerHooks: { stage: 'createContainer' | 'startContainer'; hook: Hook }[];
+  /** The state JSON the init hands those hooks, split where its host pid goes. */
+  hookState?: { head: string; tail: string };
 }
 
 /** Facts from the host the pure translation needs (all computed by the driver before). */
 export interface PlanContext {
+  /** For the container hooks' state JSON. */
+  id?: string;
+  bundle?: string;
   stateDir: string;
   /** cgroup.procs files the init is placed in, before it runs anything. */
   procsFiles: string[];
@@ -282,6 +290,19 @@ export function launchPlan(spec: Spec, ctx: PlanContext): LaunchPlan {
   }
   const sysctls = Object.entries(linux.sysctl ?? {});
   for (const [key] of sysctls) checkSysctl(key, own);
+  const containerHooks = (['createContainer', 'startContainer'] as const).flatMap((stage) =>
+    (spec.hooks?.[stage] ?? []).map((hook, i) => {
+      if (!path.posix.isAbsolute(hook.path)) throw invalid(`hooks.${stage}[${i}].path`, 'must be an absolute path (inside the container)');
+      return { stage, hook };
+    }),
+  );
+  let hookState: { head: string; tail: string } | undefined;
+  if (containerHooks.length > 0) {
+    const marker = 987654321;
+    const json = JSON.stringify({ ociVersion: OCI_VERSION, id: ctx.id ?? '', status: 'created', pid: marker, bundle: ctx.bundle ?? '', ...(spec.annotations ? { annotations: spec.annotations } : {}) });
+    const at = json.indexOf(String(marker));
+    hookState = { head: json.slice(0, at), tail: json.slice(at + String(marker).length) };
+  }
   const oomScoreAdj = spec.process?.oomScoreAdj;
   if (oomScoreAdj !== undefined && (oomScoreAdj < -1000 || oomScoreAdj > 1000)) throw invalid('process.oomScoreAdj', 'must be within -1000..1000');
   return {
@@ -306,6 +327,8 @@ export function launchPlan(spec: Spec, ctx: PlanContext): LaunchPlan {
     ...(spec.domainname ? { domainname: spec.domainname } : {}),
     sysctls,
     ...(oomScoreAdj !== undefined ? { oomScoreAdj } : {}),
+    containerHooks,
+    ...(hookState ? { hookState } : {}),
   };
 }
 
@@ -341,6 +364,7 @@ export function execPlan(
     maskedPaths: [],
     readonlyPaths: [],
     sysctls: [],
+    containerHooks: [],
   };
 }
 
@@ -381,6 +405,12 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   for (const a of plan.args) w.add('arg', a);
   w.add('cwd', plan.cwd);
   if (plan.terminal) w.add('terminal', 1);
+  for (const { stage, hook } of plan.containerHooks) {
+    const args = hook.args ?? [];
+    const env = hook.env ?? [];
+    w.add('hook', stage, hook.path, hook.timeout ?? 0, args.length, ...args, env.length, ...env);
+  }
+  if (plan.hookState) w.add('statehead', plan.hookState.head).add('statetail', plan.hookState.tail);
   if (plan.consoleSize) w.add('consolesize', plan.consoleSize.height, plan.consoleSize.width);
   return w.toBuffer();
 }

@@ -108,7 +108,7 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
     const compile = seccompCompiler();
     const cgroups = this.cgroups();
     // Validate everything pure first: nothing exists yet if the spec cannot be honoured.
-    const probe = { stateDir, procsFiles: [], cgroupBinds: [], cgroupVersion: cgroups.version, ...(compile ? { compileSeccomp: compile } : {}) };
+    const probe = { id, bundle: request.bundle, stateDir, procsFiles: [], cgroupBinds: [], cgroupVersion: cgroups.version, ...(compile ? { compileSeccomp: compile } : {}) };
     launchPlan(spec, probe);
     const relPath = cgroupPath(spec.linux?.cgroupsPath, id);
     const cgroup = await cgroups.create(relPath, spec.linux?.resources);

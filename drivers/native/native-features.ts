@@ -11,6 +11,6 @@ export const NATIVE_BASE_FEATURES: readonly Feature[] = [
   'mount.readonly', 'mount.other',
   'linux.maskedPaths', 'linux.readonlyPaths', 'linux.devices', 'linux.rootfsPropagation', 'linux.sysctl',
   'linux.cgroupsPath',
-  'hooks.prestart', 'hooks.createRuntime', 'hooks.poststart', 'hooks.poststop',
+  'hooks.prestart', 'hooks.createRuntime', 'hooks.createContainer', 'hooks.startContainer', 'hooks.poststart', 'hooks.poststop',
   'op.exec', 'op.pause', 'op.stats', 'op.update', 'op.logs', 'op.recover', 'op.killAll',
 ];

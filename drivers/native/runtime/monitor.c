@@ -60,7 +60,11 @@ __attribute__((noreturn)) static void init_child(const struct plan *p, int sync)
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
-  if (read(sync, &c, 1) != 1 || c != 'G') _exit(1);
+  char go[32];
+  ssize_t gn = read(sync, go, sizeof go - 1);
+  if (gn < 1 || go[0] != 'G') _exit(1);
+  go[gn] = '\0';
+  int host_pid = atoi(go + 1); /* this process as the host sees it, for the hooks' state */
   join_namespaces(p, 0);
   int userns = (p->clone_flags & CLONE_NEWUSER) != 0;
   for (int i = 0; i < p->njoins; i++) userns |= strtoul(p->joins[i].f[0], NULL, 0) == CLONE_NEWUSER;
@@ -74,6 +78,7 @@ __attribute__((noreturn)) static void init_child(const struct plan *p, int sync)
   int rc = find_executable(p, exe, sizeof exe);
   if (rc != 0) fail(rc, "process.args[0] %s", p->args[0]);
   check_cwd(p);
+  run_container_hooks(p, "createContainer", host_pid);
   if (p->terminal) {
     int peer, master = open_pty(p, &peer);
     make_controlling(peer);
@@ -83,6 +88,7 @@ __attribute__((noreturn)) static void init_child(const struct plan *p, int sync)
     _exit(1);
   }
   if (read(sync, &c, 1) != 1 || c != 'S') _exit(1);
+  run_container_hooks(p, "startContainer", host_pid);
   finish_and_exec(p, exe);
 }
 
@@ -123,7 +129,9 @@ static int launch_init(const struct plan *p, int *sync_out, int *master_out) {
     int rc = write_file(path, v);
     if (rc < 0) { kill((pid_t)pid, SIGKILL); launch_fail("write process.oomScoreAdj", -rc); }
   }
-  if (write_all(sv[0], "G", 1) < 0) launch_fail("release the init", errno);
+  char go[32];
+  int gl = snprintf(go, sizeof go, "G%ld", pid);
+  if (write_all(sv[0], go, (size_t)gl) < 0) launch_fail("release the init", errno);
   ssize_t n = recv_with_fd(sv[0], msg, sizeof msg - 1, master_out);
   if (n != 1 || msg[0] != 'R' || (p->terminal && *master_out < 0)) {
     kill((pid_t)pid, SIGKILL);

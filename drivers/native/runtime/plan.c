@@ -92,6 +92,9 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
     else if (!strcmp(key, "arg")) PUSH(p->args, p->nargs, 255, v);
     else if (!strcmp(key, "cwd")) p->cwd = v;
     else if (!strcmp(key, "terminal")) p->terminal = 1;
+    else if (!strcmp(key, "hook")) { struct hook h = {v, len}; PUSH(p->hooks, p->nhooks, 32, h); }
+    else if (!strcmp(key, "statehead")) p->state_head = v;
+    else if (!strcmp(key, "statetail")) p->state_tail = v;
     else if (!strcmp(key, "consolesize")) { split(v, len, &it); if (it.n != 2) goto bad; p->rows = (unsigned)num(it.f[0]); p->cols = (unsigned)num(it.f[1]); }
     else if (!strcmp(key, "initpid")) p->init_pid = (int)num(v);
     else { snprintf(err, errlen, "plan: unknown key %s", key); return -1; }

@@ -16,6 +16,11 @@ struct item {
   int n;
 };
 
+struct hook {
+  const char *data; /* NUL-separated words, see hooks.c */
+  size_t len;
+};
+
 struct plan {
   unsigned long clone_flags;  /* new namespaces (CLONE_NEW*) made at clone */
   int cgroupns;               /* unshare(CLONE_NEWCGROUP) once inside the cgroup */
@@ -63,6 +68,9 @@ struct plan {
   int nargs;
   const char *cwd;
   int terminal;
+  struct hook hooks[32];      /* createContainer / startContainer, run by the init */
+  int nhooks;
+  const char *state_head, *state_tail; /* the state JSON around the init's host pid */
   unsigned rows, cols;        /* process.consoleSize */
   int init_pid;               /* exec: the container's init (namespaces from /proc/PID/ns) */
 };

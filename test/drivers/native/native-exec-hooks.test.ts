@@ -85,6 +85,43 @@ describe('native driver: exec, hooks, stats, update', () => {
     }
   });
 
+  it('runs createContainer and startContainer hooks inside the container, with the state on stdin', async () => {
+    if (!available) return;
+    const id = newId();
+    const driver = await fx.manager['registry'].get('native');
+    const inside = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > /dev/shm/${name}.json; hostname >> /dev/shm/${name}.host`] });
+    const spec = shSpec(rootfs, 'sleep 100', (s) => {
+      s.hostname = 'hooked';
+      s.hooks = { createContainer: [inside('createContainer')], startContainer: [inside('startContainer')] };
+    });
+    await fx.manager.create({ id, bundle: rootfs, spec, driver, stdio: { kind: 'log' } });
+    try {
+      const { pid } = await fx.manager.state(id);
+      const shm = `/proc/${pid}/root/dev/shm`;
+      expect(JSON.parse(fs.readFileSync(`${shm}/createContainer.json`, 'utf8'))).toMatchObject({ id, status: 'created', pid, bundle: rootfs });
+      expect(fs.readFileSync(`${shm}/createContainer.host`, 'utf8')).toBe('hooked\n'); // the container's uts namespace
+      expect(fs.existsSync(`${shm}/startContainer.json`)).toBe(false);
+      await fx.manager.start(id);
+      expect(JSON.parse(fs.readFileSync(`${shm}/startContainer.json`, 'utf8'))).toMatchObject({ id, pid });
+    } finally {
+      await fx.manager.delete(id, true);
+    }
+  });
+
+  it('a failing startContainer hook fails start', async () => {
+    if (!available) return;
+    const id = newId();
+    const driver = await fx.manager['registry'].get('native');
+    const spec = shSpec(rootfs, 'echo should-not-run', (s) => (s.hooks = { startContainer: [{ path: '/bin/false' }] }));
+    await fx.manager.create({ id, bundle: rootfs, spec, driver, stdio: { kind: 'log' } });
+    try {
+      await expect(fx.manager.start(id)).rejects.toThrow(/hooks\.startContainer \/bin\/false failed/);
+      expect(fs.readFileSync(path.join(fx.manager.store.driverDir(id), 'stdout.log'), 'utf8')).toBe('');
+    } finally {
+      await fx.manager.delete(id, true);
+    }
+  });
+
   it('a failing createRuntime hook fails create and leaves nothing', async () => {
     if (!available) return;
     const id = newId();
