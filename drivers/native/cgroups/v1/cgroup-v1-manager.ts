@@ -50,6 +50,11 @@ export class CgroupV1Manager implements BerthCgroupManager {
     }
   }
 
+  /** v1 enforces device rules through devices.allow/deny: nothing for the caller to attach. */
+  deviceFilter(_resources?: Resources): Buffer | undefined {
+    return undefined;
+  }
+
   async create(relPath: string, resources: Resources | undefined): Promise<CgroupHandle> {
     const rel = normaliseCgroupPath(relPath);
     this.validate(resources);
