@@ -19,7 +19,7 @@ import {
   applyWrites, cgroupTreeDeepestFirst, exists, normaliseCgroupPath, parseKeyValues, readCgroupFile,
   readProcs, sleep, writeCgroupFile, type CgroupWrite,
 } from '../cgroup-files';
-import { assertResourcesHonoured } from '../cgroup-validate';
+import { assertResourceValues, assertResourcesHonoured } from '../cgroup-validate';
 import { signalPid } from '../v1/cgroup-v1-manager';
 import { cpusetWrites } from '../v1/v1-cpu';
 import { pidsWrites } from '../v1/v1-pids-blkio';
@@ -59,6 +59,7 @@ export class CgroupV2Manager implements BerthCgroupManager {
 
   validate(resources: Resources | undefined): void {
     assertResourcesHonoured(resources, this.resourceFeatures(), 'cgroup v2');
+    assertResourceValues(resources);
     if (!resources) return;
     if (this.options.callerAttachesDeviceFilter) compileDeviceFilter(resources.devices ?? []); // throws on bad rules
     else assertV2DeviceRules(resources.devices);

@@ -210,6 +210,8 @@ describe('cgroup v2 manager (fake cgroupfs)', () => {
     await refused({ unified: { 'cgroup.procs': '1' } }, 'SPEC_INVALID');
     await refused({ unified: { 'net_cls.classid': '1' } }, 'SPEC_INVALID');
     await refused({ blockIO: { weight: 100, leafWeight: 100 } }, 'SPEC_INVALID');
+    await refused({ hugepageLimits: [{ pageSize: '2M/../x', limit: 1 }] }, 'SPEC_INVALID');
+    await refused({ cpu: { cpus: '0-1; rm' } }, 'SPEC_INVALID');
     await expect(manager.create('a:b:c', undefined)).rejects.toMatchObject({ code: 'SPEC_INVALID' });
     // The default set (deny all, then some OCI default devices) is accepted.
     const h = await manager.create('berth/ok', { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
