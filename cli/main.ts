@@ -18,6 +18,7 @@ import { driversCommand } from './commands/drivers-command';
 import { rootfsCommand } from './commands/rootfs-command';
 import { compareCommand } from './commands/compare-command';
 import { conformanceCommand } from './commands/conformance-command';
+import { benchCommand } from './commands/bench-command';
 import { EXIT_FAILURE } from './exit-codes';
 import type { GlobalArgs } from './command-kit';
 
@@ -50,6 +51,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(rootfsCommand)
     .command(compareCommand)
     .command(conformanceCommand)
+    .command(benchCommand)
     .demandCommand(1, 'name a command (berth --help lists them)')
     .strict()
     .fail((msg, err) => {

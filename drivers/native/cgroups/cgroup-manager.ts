@@ -42,6 +42,22 @@ export interface CgroupCapabilities {
    * anything is created or written.
    */
   validate(resources: Resources | undefined): void;
+  /**
+   * The eBPF device program (struct bpf_insn[] bytes) the caller must load and attach to
+   * `handle.paths.unified` before the container's first process runs, or undefined when there is
+   * nothing to attach (v1, where devices.allow/deny do the job; no device rules; or a v2 manager
+   * made without `callerAttachesDeviceFilter`). See v2/device-filter.ts.
+   */
+  deviceFilter(resources: Resources | undefined): Buffer | undefined;
+}
+
+export interface CgroupManagerOptions {
+  /**
+   * v2 only. true: the caller (the native driver's C program) loads and attaches deviceFilter()'s
+   * program, so any `linux.resources.devices` list is honoured. false (default): only the default
+   * rule set is accepted and the device cgroup is not enforced (see v2/v2-devices.ts).
+   */
+  callerAttachesDeviceFilter?: boolean;
 }
 
 export type BerthCgroupManager = CgroupManager & CgroupCapabilities;
@@ -51,9 +67,9 @@ export function detectCgroupManager(mountRoot: string = DEFAULT_CGROUP_ROOT): Cg
 }
 
 /** Same as detectCgroupManager, typed with the extra capabilities of berth's own managers. */
-export function detectBerthCgroupManager(mountRoot: string = DEFAULT_CGROUP_ROOT): BerthCgroupManager {
+export function detectBerthCgroupManager(mountRoot: string = DEFAULT_CGROUP_ROOT, options: CgroupManagerOptions = {}): BerthCgroupManager {
   const layout = detectCgroupLayout(mountRoot);
-  return layout.version === 2 ? new CgroupV2Manager(layout.root) : new CgroupV1Manager(layout.hierarchies);
+  return layout.version === 2 ? new CgroupV2Manager(layout.root, options) : new CgroupV1Manager(layout.hierarchies);
 }
 
 /**

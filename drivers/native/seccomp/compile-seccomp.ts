@@ -4,10 +4,10 @@
  *
  *   load arch; for each allowed ABI: if arch == AUDIT_ARCH_x goto block_x;  return KILL_PROCESS
  *   block_x86_64: load nr; if nr >= X32 bit goto block_x32 (or KILL_PROCESS when x32 is not listed)
- *   block_<abi>:  for each syscall, in the order of first appearance in the profile:
+ *   block_<abi>:  if nr > highest syscall berth knows for this ABI: return ERRNO(ENOSYS)
+ *                 binary search on nr over the profile's syscalls (sorted), down to short chains of
  *                   if nr == N { for each rule: if all its conditions hold return its action;
  *                                return the default action }
- *                 if nr > highest syscall berth knows for this ABI: return ERRNO(ENOSYS)
  *                 return the default action
  *
  * Semantics (see docs/native-seccomp.md):
@@ -184,11 +184,13 @@ function rulesForAbi(abi: SeccompAbi, calls: readonly { names: string[]; rules: 
   return byNr;
 }
 
-/** Code for one ABI block; A holds the syscall number on entry. Always returns. */
-function abiBlock(abi: SeccompAbi, byNr: Map<number, Rule[]>, defaultAction: number, enosysStub: boolean): Insn[] {
+/** Syscalls per leaf of the search tree: below this a linear chain is cheaper than more levels. */
+const LEAF_SIZE = 6;
+
+/** `if nr == N { body }` for each entry, then the default action. */
+function linearChain(entries: readonly (readonly [number, Rule[]])[], bits32: boolean, defaultAction: number): Insn[] {
   const out: Insn[] = [];
-  const bits32 = ABIS[abi].bits32;
-  for (const [nr, rules] of byNr) {
+  for (const [nr, rules] of entries) {
     const body = layout(syscallBody(rules, bits32, defaultAction));
     const bodyInsns: Insn[] = body.map((b) => ({ code: b.code, k: b.k, jt: b.jt, jf: b.jf }));
     if (body.length <= 255) {
@@ -197,11 +199,33 @@ function abiBlock(abi: SeccompAbi, byNr: Map<number, Rule[]>, defaultAction: num
       out.push(jmp(BPF.JMP_JEQ_K, nr, 1, 0), { code: BPF.JMP_JA, k: 0, jt: body.length }, ...bodyInsns);
     }
   }
+  out.push(ret(defaultAction));
+  return out;
+}
+
+/** A binary search on the syscall number over sorted entries (a few comparisons instead of hundreds). */
+function searchTree(entries: readonly (readonly [number, Rule[]])[], bits32: boolean, defaultAction: number): Insn[] {
+  if (entries.length <= LEAF_SIZE) return linearChain(entries, bits32, defaultAction);
+  const mid = Math.floor(entries.length / 2);
+  const upper = new Label();
+  return [
+    jmp(BPF.JMP_JGE_K, entries[mid]![0], 0, 1),
+    { code: BPF.JMP_JA, k: 0, jt: upper },
+    ...searchTree(entries.slice(0, mid), bits32, defaultAction),
+    mark(upper),
+    ...searchTree(entries.slice(mid), bits32, defaultAction),
+  ];
+}
+
+/** Code for one ABI block; A holds the syscall number on entry. Always returns. */
+function abiBlock(abi: SeccompAbi, byNr: Map<number, Rule[]>, defaultAction: number, enosysStub: boolean): Insn[] {
+  const out: Insn[] = [];
   if (enosysStub) {
     const highest = Math.max(...Object.values(ABIS[abi].table!));
     out.push(jmp(BPF.JMP_JGT_K, highest, 0, 1), ret(SECCOMP_RET.ERRNO | ENOSYS));
   }
-  out.push(ret(defaultAction));
+  const entries = [...byNr].sort((a, b) => a[0] - b[0]);
+  out.push(...searchTree(entries, ABIS[abi].bits32, defaultAction));
   return out;
 }
 

@@ -14,7 +14,7 @@ import {
   applyWrites, cgroupTreeDeepestFirst, exists, normaliseCgroupPath, parseKeyValues, readCgroupFile,
   readCgroupNumber, readProcs, sleep, writeCgroupFile,
 } from '../cgroup-files';
-import { assertResourcesHonoured } from '../cgroup-validate';
+import { assertResourceValues, assertResourcesHonoured } from '../cgroup-validate';
 import { detectV1Support, type V1FileSupport } from './v1-features';
 import { v1MemoryWrites } from './v1-memory';
 import { cpusetWrites, v1CpuWrites } from './v1-cpu';
@@ -43,11 +43,17 @@ export class CgroupV1Manager implements BerthCgroupManager {
 
   validate(resources: Resources | undefined): void {
     assertResourcesHonoured(resources, this.resourceFeatures(), 'cgroup v1');
+    assertResourceValues(resources);
     const b = resources?.blockIO;
     const leaf = b?.leafWeight !== undefined || (b?.weightDevice ?? []).some((d) => d.leafWeight !== undefined);
     if (leaf && this.files().blkioWeightFile !== 'blkio.weight') {
       throw new SpecInvalidError([{ path: 'linux.resources.blockIO.leafWeight', message: 'leaf weights need the CFQ blkio.leaf_weight files, which this kernel does not have (native driver, cgroup v1)' }]);
     }
+  }
+
+  /** v1 enforces device rules through devices.allow/deny: nothing for the caller to attach. */
+  deviceFilter(_resources?: Resources): Buffer | undefined {
+    return undefined;
   }
 
   async create(relPath: string, resources: Resources | undefined): Promise<CgroupHandle> {

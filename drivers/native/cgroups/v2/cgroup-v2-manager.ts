@@ -2,7 +2,8 @@
  * cgroup v2 manager: one directory in the unified hierarchy. Controllers are enabled level by
  * level through cgroup.subtree_control, limits written to the v2 files, cgroup.freeze for
  * pause/resume, cgroup.kill (5.14+) or freeze + SIGKILL for a race-free kill of everything.
- * Devices: see v2-devices.ts (only the default rule set is accepted).
+ * Devices: with `callerAttachesDeviceFilter`, deviceFilter() gives the eBPF program the caller
+ * attaches (device-filter.ts); without it only the default rule set is accepted (v2-devices.ts).
  */
 import { fsp } from '../cgroupfs-sync';
 import * as path from 'node:path';
@@ -10,13 +11,15 @@ import type { Resources } from '../../../../core/spec/oci-spec';
 import type { ContainerStats } from '../../../../core/driver/execution-driver';
 import type { SpecFeature } from '../../../../core/driver/features';
 import { SpecInvalidError } from '../../../../core/errors/spec-invalid-error';
-import type { BerthCgroupManager, CgroupHandle } from '../cgroup-manager';
+import type { BerthCgroupManager, CgroupHandle, CgroupManagerOptions } from '../cgroup-manager';
+import { FeatureNotSupportedError } from '../../../../core/errors/feature-not-supported-error';
+import { compileDeviceFilter } from './device-filter';
 import { CgroupError } from '../cgroup-error';
 import {
   applyWrites, cgroupTreeDeepestFirst, exists, normaliseCgroupPath, parseKeyValues, readCgroupFile,
   readProcs, sleep, writeCgroupFile, type CgroupWrite,
 } from '../cgroup-files';
-import { assertResourcesHonoured } from '../cgroup-validate';
+import { assertResourceValues, assertResourcesHonoured } from '../cgroup-validate';
 import { signalPid } from '../v1/cgroup-v1-manager';
 import { cpusetWrites } from '../v1/v1-cpu';
 import { pidsWrites } from '../v1/v1-pids-blkio';
@@ -37,7 +40,13 @@ export class CgroupV2Manager implements BerthCgroupManager {
   readonly version = 2 as const;
   private support: V2Support | undefined;
 
-  constructor(readonly root: string) {}
+  constructor(readonly root: string, private readonly options: CgroupManagerOptions = {}) {}
+
+  deviceFilter(resources: Resources | undefined): Buffer | undefined {
+    const rules = resources?.devices ?? [];
+    if (!this.options.callerAttachesDeviceFilter || rules.length === 0) return undefined;
+    return compileDeviceFilter(rules);
+  }
 
   private files(): V2Support {
     this.support ??= detectV2Support(this.root);
@@ -50,8 +59,10 @@ export class CgroupV2Manager implements BerthCgroupManager {
 
   validate(resources: Resources | undefined): void {
     assertResourcesHonoured(resources, this.resourceFeatures(), 'cgroup v2');
+    assertResourceValues(resources);
     if (!resources) return;
-    assertV2DeviceRules(resources.devices);
+    if (this.options.callerAttachesDeviceFilter) compileDeviceFilter(resources.devices ?? []); // throws on bad rules
+    else assertV2DeviceRules(resources.devices);
     const b = resources.blockIO;
     if (b?.leafWeight !== undefined || (b?.weightDevice ?? []).some((d) => d.leafWeight !== undefined)) {
       throw new SpecInvalidError([{ path: 'linux.resources.blockIO.leafWeight', message: 'cgroup v2 has no leaf weights (native driver)' }]);
@@ -134,6 +145,11 @@ export class CgroupV2Manager implements BerthCgroupManager {
   }
 
   async update(handle: CgroupHandle, resources: Resources): Promise<void> {
+    if ((resources.devices ?? []).length > 0 && this.options.callerAttachesDeviceFilter) {
+      throw new FeatureNotSupportedError('native (cgroup v2: device rules are an eBPF program attached at create; they cannot be updated live)', [
+        { feature: 'resources.devices', field: 'linux.resources.devices' },
+      ]);
+    }
     this.validate(resources);
     await this.apply(dirOf(handle), resources);
   }

@@ -73,6 +73,7 @@ d('cgroup v1 manager (real)', () => {
     expect(features.has('resources.memory.swap')).toBe(fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'));
     expect(features.has('resources.memory.kernel')).toBe(false);
     expect(features.has('resources.unified')).toBe(false);
+    expect(manager.deviceFilter({ devices: [{ allow: false, access: 'rwm' }] })).toBeUndefined(); // devices.allow/deny do it on v1
   });
 
   test('create writes every limit; procsFiles are one per hierarchy; join moves a real process', async () => {

@@ -12,6 +12,7 @@ import { detectBerthCgroupManager, detectCgroupManager, cgroupResourceFeatures }
 import { CgroupV2Manager } from '../../../../drivers/native/cgroups/v2/cgroup-v2-manager';
 import { sharesToWeight } from '../../../../drivers/native/cgroups/v2/v2-cpu';
 import { blkioToIoWeight } from '../../../../drivers/native/cgroups/v2/v2-io';
+import { compileDeviceFilter } from '../../../../drivers/native/cgroups/v2/device-filter';
 import { isAlive } from '../../../../core/util/processes';
 
 const MiB = 1024 * 1024;
@@ -209,10 +210,35 @@ describe('cgroup v2 manager (fake cgroupfs)', () => {
     await refused({ unified: { 'cgroup.procs': '1' } }, 'SPEC_INVALID');
     await refused({ unified: { 'net_cls.classid': '1' } }, 'SPEC_INVALID');
     await refused({ blockIO: { weight: 100, leafWeight: 100 } }, 'SPEC_INVALID');
+    await refused({ hugepageLimits: [{ pageSize: '2M/../x', limit: 1 }] }, 'SPEC_INVALID');
+    await refused({ cpu: { cpus: '0-1; rm' } }, 'SPEC_INVALID');
     await expect(manager.create('a:b:c', undefined)).rejects.toMatchObject({ code: 'SPEC_INVALID' });
     // The default set (deny all, then some OCI default devices) is accepted.
     const h = await manager.create('berth/ok', { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
     expect(fs.existsSync(h.paths.unified!)).toBe(true);
+  });
+});
+
+describe('cgroup v2 device rules', () => {
+  let root: string;
+  beforeEach(() => { root = fakeRoot(); });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+  const custom = [{ allow: false, access: 'rwm' }, { allow: true, type: 'b' as const, major: 8, minor: 0, access: 'r' }];
+
+  test('without callerAttachesDeviceFilter: nothing to attach, custom rules refused', async () => {
+    const m = detectBerthCgroupManager(root);
+    expect(m.deviceFilter({ devices: custom })).toBeUndefined();
+    await expect(m.create('berth/x', { devices: custom })).rejects.toMatchObject({ code: 'FEATURE_NOT_SUPPORTED' });
+  });
+
+  test('with callerAttachesDeviceFilter: any rule list is accepted and deviceFilter() gives its eBPF program', async () => {
+    const m = detectBerthCgroupManager(root, { callerAttachesDeviceFilter: true });
+    const h = await m.create('berth/x', { devices: custom });
+    expect(fs.existsSync(h.paths.unified!)).toBe(true);
+    expect(m.deviceFilter({ devices: custom })).toEqual(compileDeviceFilter(custom));
+    expect(m.deviceFilter({})).toBeUndefined();
+    await expect(m.create('berth/y', { devices: [{ allow: true, type: 'c', access: 'rwx' }] })).rejects.toMatchObject({ code: 'SPEC_INVALID' });
+    await expect(m.update(h, { devices: custom })).rejects.toMatchObject({ code: 'FEATURE_NOT_SUPPORTED' });
   });
 });
 

@@ -230,3 +230,88 @@ describe('seccompFilterFlags', () => {
     expect(() => seccompFilterFlags({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/x.sock' })).toThrow(expect.objectContaining({ code: 'FEATURE_NOT_SUPPORTED' }));
   });
 });
+
+describe('every syscall number against a reference evaluation of the profile', () => {
+  const refOp = (a: SeccompArg, raw: bigint, bits32: boolean): boolean => {
+    const mask = bits32 ? 0xffffffffn : 0xffffffffffffffffn;
+    const arg = raw & mask;
+    const v = BigInt.asUintN(64, BigInt(a.value)) & mask;
+    const v2 = BigInt.asUintN(64, BigInt(a.valueTwo ?? 0)) & mask;
+    switch (a.op) {
+      case 'SCMP_CMP_EQ': return arg === v;
+      case 'SCMP_CMP_NE': return arg !== v;
+      case 'SCMP_CMP_LT': return arg < v;
+      case 'SCMP_CMP_LE': return arg <= v;
+      case 'SCMP_CMP_GT': return arg > v;
+      case 'SCMP_CMP_GE': return arg >= v;
+      case 'SCMP_CMP_MASKED_EQ': return (arg & v) === v2;
+    }
+  };
+  const action = (name: string, errno: number | undefined): number => {
+    switch (name) {
+      case 'SCMP_ACT_ALLOW': return SECCOMP_RET.ALLOW;
+      case 'SCMP_ACT_ERRNO': return ERRNO(errno ?? 1);
+      case 'SCMP_ACT_LOG': return SECCOMP_RET.LOG;
+      case 'SCMP_ACT_KILL_PROCESS': return SECCOMP_RET.KILL_PROCESS;
+      default: throw new Error(name);
+    }
+  };
+  function reference(profile: Seccomp, table: Record<string, number>, bits32: boolean, nr: number, args: bigint[]): number {
+    const names = Object.keys(table).filter((n) => table[n] === nr);
+    for (const call of profile.syscalls ?? []) {
+      if (!call.names.some((n) => names.includes(n))) continue;
+      const conds = call.args ?? [];
+      const repeated = new Set(conds.map((c) => c.index)).size !== conds.length;
+      const holds = (c: SeccompArg): boolean => refOp(c, args[c.index] ?? 0n, bits32);
+      if (conds.length === 0 || (repeated ? conds.some(holds) : conds.every(holds))) return action(call.action, call.errnoRet);
+    }
+    const def = action(profile.defaultAction, profile.defaultErrnoRet);
+    if (def !== SECCOMP_RET.ALLOW && def !== SECCOMP_RET.LOG && nr > Math.max(...Object.values(table))) return ERRNO(38);
+    return def;
+  }
+  let seed = 12345;
+  const rand32 = (): bigint => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return BigInt(seed); };
+  const argVectors: bigint[][] = [
+    [0n, 0n, 0n, 0n, 0n, 0n],
+    [40n, 1n, 0n, 0n, 0n, 0n],
+    [0x10000011n, 0n, 0n, 0n, 0n, 0n],
+    [0xffffffffn, 0x1ffn, 0o777n, 0n, 0n, 0n],
+    [0x100000000n, 0xffffffffffffffffn, 7n, 0n, 0n, 0n],
+    ...Array.from({ length: 4 }, () => Array.from({ length: 6 }, () => (rand32() << 32n) | rand32())),
+  ];
+  const synthetic: Seccomp = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: 13,
+    architectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+    syscalls: [
+      { names: ['read', 'write', 'close', 'mmap', 'openat', 'exit_group'], action: 'SCMP_ACT_ALLOW' },
+      { names: ['ioctl'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 0x5401, op: 'SCMP_CMP_EQ' }] },
+      { names: ['ioctl'], action: 'SCMP_ACT_LOG', args: [{ index: 0, value: 3, op: 'SCMP_CMP_LE' }, { index: 2, value: 7, op: 'SCMP_CMP_MASKED_EQ', valueTwo: 7 }] },
+      { names: ['fcntl', 'fcntl64'], action: 'SCMP_ACT_ERRNO', errnoRet: 22, args: [{ index: 1, value: 0x100000000, op: 'SCMP_CMP_GE' }] },
+      { names: ['kill'], action: 'SCMP_ACT_KILL_PROCESS', args: [{ index: 1, value: 9, op: 'SCMP_CMP_EQ' }, { index: 1, value: 15, op: 'SCMP_CMP_EQ' }] },
+      { names: ['kill', 'fcntl'], action: 'SCMP_ACT_ALLOW' },
+      ...Object.keys(X64).filter((_n, i) => i % 7 === 3).map((n) => ({ names: [n], action: 'SCMP_ACT_ALLOW' as const, args: [{ index: 2, value: 100, op: 'SCMP_CMP_GT' as const }] })),
+    ],
+  };
+  const abis = [
+    { name: 'x86_64', table: X64, arch: AUDIT_ARCH.x86_64, bits32: false, range: [0, 520] },
+    { name: 'x32', table: X32, arch: AUDIT_ARCH.x86_64, bits32: false, range: [0x40000000, 0x40000000 + 560] },
+    { name: 'i386', table: I386, arch: AUDIT_ARCH.i386, bits32: true, range: [0, 520] },
+  ] as const;
+  for (const [label, profile] of [['default profile', DEFAULT_SECCOMP_PROFILE], ['synthetic profile', synthetic]] as const) {
+    for (const abi of abis) {
+      test(`${label}, ${abi.name}: numbers ${abi.range[0]}..${abi.range[1]}, ${argVectors.length} argument vectors`, () => {
+        const prog = compileSeccomp(profile, 'x64');
+        const mismatches: string[] = [];
+        for (let nr = abi.range[0]; nr <= abi.range[1]; nr++) {
+          for (const args of argVectors) {
+            const got = runFilter(prog, { nr, arch: abi.arch, args });
+            const want = reference(profile, abi.table as Record<string, number>, abi.bits32, nr, args);
+            if (got !== want) mismatches.push(`nr ${nr} args ${args.map((a) => a.toString(16)).join(',')}: got ${got.toString(16)} want ${want.toString(16)}`);
+          }
+        }
+        expect(mismatches.slice(0, 10)).toEqual([]);
+      });
+    }
+  }
+});
