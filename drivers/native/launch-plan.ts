@@ -81,6 +81,7 @@ export interface LaunchPlan extends ProcessPlan {
   gidMap?: string;
   procsFiles: string[];
   oomFile?: string;
+  deviceFilter?: { program: Buffer; cgroup: string };
   rootfs?: string;
   rootfsPropagation: number;
   rootReadonly: boolean;
@@ -112,6 +113,8 @@ export interface PlanContext {
   /** For a `cgroup` mount: the container's own cgroup directories, by the name they get inside. */
   cgroupBinds: { name: string; source: string }[];
   cgroupVersion: 1 | 2;
+  /** cgroup v2: the eBPF device program berth-native attaches to the container's cgroup before the init joins it. */
+  deviceFilter?: { program: Buffer; cgroup: string };
   /** Compiles linux.seccomp to BPF bytes (injected so this file stays free of the compiler's choice). */
   compileSeccomp?: (profile: Seccomp) => Buffer;
 }
@@ -315,6 +318,7 @@ export function launchPlan(spec: Spec, ctx: PlanContext): LaunchPlan {
     ...(gidMap ? { gidMap } : {}),
     procsFiles: [...ctx.procsFiles],
     ...(ctx.oomFile ? { oomFile: ctx.oomFile } : {}),
+    ...(ctx.deviceFilter ? { deviceFilter: ctx.deviceFilter } : {}),
     rootfs: spec.root.path,
     rootfsPropagation,
     rootReadonly: spec.root.readonly === true,
@@ -379,6 +383,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.gidMap) w.add('gidmap', plan.gidMap);
   for (const f of plan.procsFiles) w.add('procs', f);
   if (plan.oomFile) w.add('oomfile', plan.oomFile);
+  if (plan.deviceFilter) w.add('devcgroup', plan.deviceFilter.cgroup).add('devfilter', plan.deviceFilter.program);
   if (plan.rootfs) w.add('rootfs', plan.rootfs);
   if (plan.rootfsPropagation) w.add('rootfsprop', plan.rootfsPropagation);
   if (plan.rootReadonly) w.add('rootro', 1);

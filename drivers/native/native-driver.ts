@@ -14,6 +14,7 @@ import {
   type ContainerStats,
   type CreateRequest,
   type DriverHandle,
+  type Device,
   type DriverState,
   type ExecRequest,
   type ExecutionDriver,
@@ -25,7 +26,8 @@ import {
   type OciStatus,
   type Resources,
 } from '../../core';
-import { detectCgroupManager, cgroupResourceFeatures, type CgroupHandle, type CgroupManager } from './cgroups/cgroup-manager';
+import { detectBerthCgroupManager, cgroupResourceFeatures, type BerthCgroupManager, type CgroupHandle } from './cgroups/cgroup-manager';
+import { deviceRulesForLinuxDevices } from './cgroups/v1/v1-devices';
 import { encodePlan, execPlan, launchPlan } from './launch-plan';
 import { cgroupBinds, oomFile } from './cgroup-binds';
 import { findNativeBinary } from './native-binary';
@@ -57,7 +59,7 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
   readonly description = "berth's own runtime: namespaces, cgroups, capabilities, seccomp, pivot_root (like runc)";
   readonly features: ReadonlySet<Feature>;
   readonly rawBaseline = runcBaseline;
-  private cgroupManager: CgroupManager | undefined;
+  private cgroupManager: BerthCgroupManager | undefined;
 
   constructor() {
     super();
@@ -71,8 +73,9 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
     this.features = features;
   }
 
-  private cgroups(): CgroupManager {
-    this.cgroupManager ??= detectCgroupManager();
+  private cgroups(): BerthCgroupManager {
+    // berth-native loads and attaches the v2 device program itself, so every device list is honoured.
+    this.cgroupManager ??= detectBerthCgroupManager(undefined, { callerAttachesDeviceFilter: true });
     return this.cgroupManager;
   }
 
@@ -111,7 +114,9 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
     const probe = { id, bundle: request.bundle, stateDir, procsFiles: [], cgroupBinds: [], cgroupVersion: cgroups.version, ...(compile ? { compileSeccomp: compile } : {}) };
     launchPlan(spec, probe);
     const relPath = cgroupPath(spec.linux?.cgroupsPath, id);
-    const cgroup = await cgroups.create(relPath, spec.linux?.resources);
+    const resources = cgroupResources(spec);
+    const deviceFilter = cgroups.deviceFilter(resources);
+    const cgroup = await cgroups.create(relPath, resources);
     let monitorPid: number | undefined;
     try {
       writeCgroupHandle(stateDir, cgroup);
@@ -120,6 +125,7 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
         procsFiles: cgroups.procsFiles(cgroup),
         cgroupBinds: cgroupBinds(cgroup),
         ...(oomFile(cgroup) ? { oomFile: oomFile(cgroup)! } : {}),
+        ...(deviceFilter && cgroup.paths.unified ? { deviceFilter: { program: deviceFilter, cgroup: cgroup.paths.unified } } : {}),
       });
       const stdio = openStdio(request);
       let launched: { monitorPid: number; initPid: number };
@@ -316,6 +322,14 @@ function handleOf(ref: ContainerRef): NativeHandle {
 
 function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
+}
+
+/** The spec's resources, with allow rules for the linux.devices nodes after its own device rules (as runc). */
+function cgroupResources(spec: { linux?: { resources?: Resources; devices?: Device[] } }): Resources | undefined {
+  const resources = spec.linux?.resources;
+  const extra = deviceRulesForLinuxDevices(spec.linux?.devices);
+  if (extra.length === 0 || !resources?.devices?.length) return resources;
+  return { ...resources, devices: [...resources.devices, ...extra] };
 }
 
 /** The cgroup path below every hierarchy: linux.cgroupsPath (cgroupfs style) or berth/<id>. */

@@ -121,6 +121,13 @@ static int launch_init(const struct plan *p, int *sync_out, int *master_out) {
     int rc = write_file(path, p->uidmap);
     if (rc < 0) { kill((pid_t)pid, SIGKILL); launch_fail("write linux.uidMappings", -rc); }
   }
+  if (p->devfilter_len) {
+    char err[600];
+    if (p->devcgroup == NULL || attach_device_filter(p, err, sizeof err) != 0) {
+      kill((pid_t)pid, SIGKILL);
+      launch_fail(p->devcgroup ? err : "plan: devfilter without devcgroup", 0);
+    }
+  }
   for (int i = 0; i < p->nprocs; i++) write_pidfile(p->procs[i], (int)pid);
   if (p->has_oomscore) {
     char v[32];

@@ -60,6 +60,8 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
     else if (!strcmp(key, "gidmap")) p->gidmap = v;
     else if (!strcmp(key, "procs")) PUSH(p->procs, p->nprocs, 32, v);
     else if (!strcmp(key, "oomfile")) p->oomfile = v;
+    else if (!strcmp(key, "devcgroup")) p->devcgroup = v;
+    else if (!strcmp(key, "devfilter")) { p->devfilter = (const unsigned char *)v; p->devfilter_len = len; }
     else if (!strcmp(key, "statedir")) p->statedir = v;
     else if (!strcmp(key, "rootfs")) p->rootfs = v;
     else if (!strcmp(key, "rootprop")) p->rootprop = num(v);

@@ -30,6 +30,9 @@ struct plan {
   const char *procs[32];
   int nprocs;
   const char *oomfile;
+  const char *devcgroup;             /* cgroup v2 dir the device program is attached to */
+  const unsigned char *devfilter;    /* struct bpf_insn[] */
+  size_t devfilter_len;
   const char *statedir;
   const char *rootfs;
   unsigned long rootprop;     /* propagation of / in the new mount ns (MS_SLAVE|MS_REC...) */

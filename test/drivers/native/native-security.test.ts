@@ -131,6 +131,16 @@ describe('native driver: security invariants', () => {
     }
   });
 
+  it('the device cgroup allows linux.devices nodes and denies a node made with mknod inside', async () => {
+    if (!available) return;
+    const spec = shSpec(rootfs, 'head -c 0 /dev/net/tun && echo tun-ok; mknod /dev/shm/disk b 7 0; head -c 1 /dev/shm/disk; echo disk=$?', (s) => {
+      s.linux!.devices = [{ type: 'c', path: '/dev/net/tun', major: 10, minor: 200, fileMode: 0o600 }];
+      s.mounts = s.mounts!.map((m) => (m.destination === '/dev/shm' ? { ...m, options: (m.options ?? []).filter((o) => o !== 'nodev') } : m));
+    });
+    const r = await runToExit(fx.manager, spec, rootfs);
+    expect({ out: r.stdout, err: r.stderr }).toEqual({ out: 'tun-ok\ndisk=1\n', err: 'head: /dev/shm/disk: Operation not permitted\n' });
+  });
+
   it('lets no fd other than 0, 1, 2 reach the container', async () => {
     if (!available) return;
     const r = await runToExit(fx.manager, shSpec(rootfs, 'ls /proc/$$/fd; true'), rootfs);
