@@ -145,6 +145,28 @@ describe('native driver: reliability', () => {
     await fx.manager.delete(id, false);
   });
 
+  it('places the container in linux.cgroupsPath and removes it at delete', async () => {
+    if (!available) return;
+    const id = newId();
+    const rel = `berth-test-${id}/inner`;
+    const { handle } = await startDetached(shSpec(rootfs, 'sleep 100', (s) => (s.linux!.cgroupsPath = `/${rel}`)));
+    try {
+      expect(handle.cgroup.paths.memory).toBe(`/sys/fs/cgroup/memory/${rel}`);
+      const procs = fs.readFileSync(path.join(handle.cgroup.paths.memory!, 'cgroup.procs'), 'utf8');
+      expect(procs.split('\n')).toContain(String(handle.initPid));
+    } finally {
+      await fx.manager.delete((await fx.manager.list()).find((c) => c.pid === handle.initPid)!.id, true);
+      for (const dir of Object.values(handle.cgroup.paths)) {
+        expect(fs.existsSync(dir)).toBe(false);
+        try {
+          fs.rmdirSync(path.dirname(dir)); // the parent the test asked for
+        } catch {
+          /* shared or already gone */
+        }
+      }
+    }
+  });
+
   it('refuses a bad spec before anything exists', async () => {
     if (!available) return;
     const driver = await fx.manager['registry'].get('native');
