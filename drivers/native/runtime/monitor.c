@@ -241,6 +241,7 @@ int monitor_main(void) {
   for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++) sigaddset(&set, blocked[i]);
   sigprocmask(SIG_BLOCK, &set, NULL);
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) launch_fail("subreaper", errno);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   char path[4096];
   snprintf(path, sizeof path, "%s/monitor.pid", plan.statedir);
   char num[32];
