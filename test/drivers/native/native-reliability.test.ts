@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { requireBackend } from '../../helpers/backend-gate';
-import { testRootfs } from '../../helpers/busybox-fixture';
+import { privateRootfs, testRootfs } from '../../helpers/busybox-fixture';
 import { isAlive } from '../../../core/util/processes';
 import type { Spec } from '../../../core/spec/oci-spec';
 import type { ContainerRecord } from '../../../core/state/container-record';
@@ -197,6 +197,41 @@ describe('native driver: reliability', () => {
     await expect(fx.manager.state(id)).rejects.toThrow(/never fully created/);
     await fx.manager.delete(id, true);
     await expectNothingLeft(id, handle, [handle.initPid], mntNs);
+  });
+
+  it('a CLI SIGKILLed at any point of create leaves a record that delete --force cleans completely', async () => {
+    if (!available) return;
+    const cli = path.resolve(__dirname, '../../../dist/cli/main.js');
+    if (!fs.existsSync(cli)) throw new Error('build first: npm run build');
+    const priv = privateRootfs();
+    // Any process still rooted in this rootfs (a waiting init, a running container) would be a leak.
+    const rootedInside = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readlinkSync(`/proc/${p}/root`) === priv.dir;
+      } catch {
+        return false;
+      }
+    });
+    try {
+      // Killed once the id is claimed, after 0..150 ms more: before, during and after the driver's create.
+      for (const delay of [0, 5, 15, 30, 60, 150]) {
+        const id = newId();
+        const child = spawn(process.execPath, [cli, '--root', fx.stateRoot, 'create', id, '--rootfs', priv.dir, '--', 'sleep', '100'], { stdio: 'ignore' });
+        for (let i = 0; i < 1000 && !fs.existsSync(path.join(fx.stateRoot, id)); i++) await sleep(2);
+        await sleep(delay);
+        child.kill('SIGKILL');
+        await new Promise((r) => child.on('exit', r));
+        const manager = managerOn(fx.stateRoot);
+        if (process.env.BERTH_TEST_TRACE) process.stderr.write(`delay ${delay}: ${(await manager.store.read(id).catch(() => undefined))?.phase ?? (await manager.store.exists(id) ? 'claimed' : 'none')}\n`);
+        if (await manager.store.exists(id)) await manager.delete(id, true);
+        expect(await manager.store.exists(id)).toBe(false);
+        for (const hierarchy of fs.readdirSync('/sys/fs/cgroup')) expect(fs.existsSync(`/sys/fs/cgroup/${hierarchy}/berth/${id}`)).toBe(false);
+        for (let i = 0; i < 50 && rootedInside().length > 0; i++) await sleep(20);
+        expect(rootedInside()).toEqual([]);
+      }
+    } finally {
+      priv.cleanup();
+    }
   });
 
   it('a container outlives a SIGKILLed CLI and a new manager manages it', async () => {
