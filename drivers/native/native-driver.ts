@@ -30,6 +30,7 @@ import { detectBerthCgroupManager, cgroupResourceFeatures, type BerthCgroupManag
 import { deviceRulesForLinuxDevices } from './cgroups/v1/v1-devices';
 import { encodePlan, execPlan, launchPlan } from './launch-plan';
 import { cgroupBinds, oomFile } from './cgroup-binds';
+import { expectedCgroupHandle } from './cgroup-intent';
 import { findNativeBinary } from './native-binary';
 import { launchMonitor, runExec, type Stdio } from './native-process';
 import { runHooks } from './native-hooks';
@@ -116,6 +117,7 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
     const relPath = cgroupPath(spec.linux?.cgroupsPath, id);
     const resources = cgroupResources(spec);
     const deviceFilter = cgroups.deviceFilter(resources);
+    writeCgroupHandle(stateDir, expectedCgroupHandle(relPath)); // findable even if we die inside create()
     const cgroup = await cgroups.create(relPath, resources);
     let monitorPid: number | undefined;
     try {

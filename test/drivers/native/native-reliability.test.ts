@@ -8,6 +8,7 @@ import { isAlive } from '../../../core/util/processes';
 import type { Spec } from '../../../core/spec/oci-spec';
 import type { ContainerRecord } from '../../../core/state/container-record';
 import type { NativeHandle } from '../../../drivers/native/native-state-files';
+import { expectedCgroupHandle } from '../../../drivers/native/cgroup-intent';
 import { captureStdio, managerOn, newId, nativeFixture, shSpec, type NativeFixture } from './native-fixture';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -167,6 +168,18 @@ describe('native driver: reliability', () => {
     }
   });
 
+  it("writes the cgroup handle before creating the cgroup, equal to the manager's", async () => {
+    if (!available) return;
+    const rel = `berth/${newId()}`;
+    const cgroups = fx.driver['cgroups']();
+    const real = await cgroups.create(rel, undefined);
+    try {
+      expect(expectedCgroupHandle(rel)).toEqual(real);
+    } finally {
+      await cgroups.destroy(real);
+    }
+  });
+
   it('refuses a bad spec before anything exists', async () => {
     if (!available) return;
     const driver = await fx.manager['registry'].get('native');
@@ -217,10 +230,11 @@ describe('native driver: reliability', () => {
       for (const delay of [0, 5, 15, 30, 60, 150]) {
         const id = newId();
         const child = spawn(process.execPath, [cli, '--root', fx.stateRoot, 'create', id, '--rootfs', priv.dir, '--', 'sleep', '100'], { stdio: 'ignore' });
+        const exited = new Promise((r) => child.on('exit', r)); // it may finish on its own first
         for (let i = 0; i < 1000 && !fs.existsSync(path.join(fx.stateRoot, id)); i++) await sleep(2);
         await sleep(delay);
         child.kill('SIGKILL');
-        await new Promise((r) => child.on('exit', r));
+        await exited;
         const manager = managerOn(fx.stateRoot);
         if (process.env.BERTH_TEST_TRACE) process.stderr.write(`delay ${delay}: ${(await manager.store.read(id).catch(() => undefined))?.phase ?? (await manager.store.exists(id) ? 'claimed' : 'none')}\n`);
         if (await manager.store.exists(id)) await manager.delete(id, true);
