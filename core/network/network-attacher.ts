@@ -14,6 +14,7 @@ import type { NetworkAttachment } from './network-attachment';
 import { NetworkStore } from './network-store';
 import { netnsIdentity, ownNetnsIdentity } from './named-netns';
 import { withStandInNetns } from './stand-in-netns';
+import { runCommand } from '../util/run-command';
 import { Logger, silentLogger } from '../logging/logger';
 
 export const NetworkAttacher = Symbol.for('berth.NetworkAttacher');
@@ -28,9 +29,10 @@ export interface NetworkAttacher {
   /**
    * Tear the attachment down (CNI DEL, reverse order, with the cached result). Works when the
    * namespace is gone (pass undefined or a stale path), and without a record (it then finds the
-   * container's leases by id). Idempotent.
+   * container's leases by id, and takes the published ports from `request`, the spec's request,
+   * which portmap needs to find its rules). Idempotent.
    */
-  detach(containerId: string, netnsPath: string | undefined, attachment: NetworkAttachment | undefined): Promise<void>;
+  detach(containerId: string, netnsPath: string | undefined, attachment: NetworkAttachment | undefined, request?: NetworkRequest): Promise<void>;
   /** CNI CHECK of a live attachment; throws when a plugin finds it broken. */
   check(attachment: NetworkAttachment, netnsPath?: string): Promise<void>;
 }
@@ -92,8 +94,8 @@ export class CniNetworkAttacher implements NetworkAttacher {
     };
   }
 
-  async detach(containerId: string, netnsPath: string | undefined, attachment: NetworkAttachment | undefined): Promise<void> {
-    const records = attachment ? [attachment] : this.recordsFromLeases(containerId);
+  async detach(containerId: string, netnsPath: string | undefined, attachment: NetworkAttachment | undefined, request?: NetworkRequest): Promise<void> {
+    const records = attachment ? [attachment] : this.recordsFromLeases(containerId, request?.publish ?? []);
     const errors: Error[] = [];
     for (const record of records) {
       try {
@@ -118,11 +120,11 @@ export class CniNetworkAttacher implements NetworkAttacher {
     if (record.mode === 'bridge' && record.config) {
       const cached = record.result ? parseCniResult(record.result, 'attachment record') : undefined;
       const ifName = record.ifName ?? CONTAINER_IFNAME;
-      if (live) {
+      if (live && (await interfaceExists(live, ifName))) {
         await this.executor.del(record.config, this.runtime(id, live, record.publish, ifName), cached);
       } else {
         const addresses = this.stillLeased(record, cached ? sandboxAddresses(cached) : record.ips);
-        this.log.debug(`network namespace of ${id} is gone: DEL through a stand-in namespace`, { addresses });
+        this.log.debug(`network namespace or ${ifName} of ${id} is gone: DEL through a stand-in namespace`, { addresses });
         await withStandInNetns(ifName, addresses, (standIn) => this.executor.del(record.config!, this.runtime(id, standIn, record.publish, ifName), cached));
       }
     }
@@ -167,9 +169,9 @@ export class CniNetworkAttacher implements NetworkAttacher {
   /**
    * Records rebuilt from host-local leases naming this container, for a container whose record was
    * never written (its creator was killed between ADD and saving the handle). Published ports are
-   * unknown then; portmap's per-container chains are found by container id all the same.
+   * taken from the spec's request: portmap rebuilds its rules from them to delete them.
    */
-  private recordsFromLeases(containerId: string): NetworkAttachment[] {
+  private recordsFromLeases(containerId: string, publish: NetworkAttachment['publish']): NetworkAttachment[] {
     const out: NetworkAttachment[] = [];
     for (const entry of this.store.list().networks) {
       const leases = this.store.leases(entry.name).filter((l) => l.containerId === containerId);
@@ -185,7 +187,7 @@ export class CniNetworkAttacher implements NetworkAttacher {
         ifName,
         loopback: false,
         config: entry.config,
-        publish: [],
+        publish,
         result: {
           cniVersion: '1.0.0',
           interfaces: [{ name: ifName, sandbox: '' }],
@@ -197,6 +199,12 @@ export class CniNetworkAttacher implements NetworkAttacher {
     }
     return out;
   }
+}
+
+/** Whether the namespace still holds the attachment's interface (a container may have deleted it). */
+async function interfaceExists(netnsPath: string, ifName: string): Promise<boolean> {
+  const out = await runCommand(['nsenter', `--net=${netnsPath}`, '--', 'ip', '-o', 'link', 'show', 'dev', ifName], { allowFailure: true, timeoutMs: 10000 });
+  return out.exitCode === 0;
 }
 
 /** The addresses on the container side of a result (all of them when no interface is marked). */

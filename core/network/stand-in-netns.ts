@@ -1,6 +1,6 @@
 /**
  * DEL for an attachment whose network namespace is already gone (the container's init exited and
- * nobody kept the namespace). Most plugins then skip part of their teardown: `bridge` releases the
+ * nobody kept the namespace), or whose interface is (deleted from inside the container). Most plugins then skip part of their teardown: `bridge` releases the
  * lease but, finding no interface, leaves its per-container masquerade chain in the nat table.
  *
  * So berth recreates just enough of the namespace for the plugins to finish their own cleanup: a
