@@ -15,6 +15,7 @@ import { NetworkStore } from './network-store';
 import { netnsIdentity, ownNetnsIdentity } from './named-netns';
 import { withStandInNetns } from './stand-in-netns';
 import { runCommand } from '../util/run-command';
+import { PortReservations } from './port-reservations';
 import { Logger, silentLogger } from '../logging/logger';
 
 export const NetworkAttacher = Symbol.for('berth.NetworkAttacher');
@@ -51,7 +52,11 @@ export class CniNetworkAttacher implements NetworkAttacher {
     @inject(NetworkStore) private readonly store: NetworkStore,
     @inject(CniExecutor) private readonly executor: CniExecutor,
     @inject(Logger) @optional() private readonly log: Logger = silentLogger,
-  ) {}
+  ) {
+    this.ports = new PortReservations(store.options.stateDir, (id, network) => store.leases(network).some((l) => l.containerId === id));
+  }
+
+  private readonly ports: PortReservations;
 
   async attach(containerId: string, netnsPath: string, request: NetworkRequest): Promise<NetworkAttachment> {
     if (!CONTAINER_ID.test(containerId)) throw new BerthError('INVALID_ARGUMENT', `"${containerId}" cannot be a CNI container id`);
@@ -68,17 +73,18 @@ export class CniNetworkAttacher implements NetworkAttacher {
     if (entry && request.publish.length > 0 && !entry.config.plugins.some((p) => p.capabilities?.portMappings)) {
       throw new BerthError('NETWORK_CONFIG_INVALID', `network "${entry.name}" has no plugin with the portMappings capability: it cannot publish ports`);
     }
-    await this.executor.add(LOOPBACK_LIST, { containerId, netns: netnsPath, ifName: 'lo' });
-    record.loopback = true;
-    if (!entry) return record;
-    const rt = this.runtime(containerId, netnsPath, request.publish);
-    let result: CniResult;
+    if (entry) await this.ports.reserve(containerId, entry.name, request.publish);
+    let result: CniResult | undefined;
     try {
-      result = await this.executor.add(entry.config, rt);
+      await this.executor.add(LOOPBACK_LIST, { containerId, netns: netnsPath, ifName: 'lo' });
+      record.loopback = true;
+      if (entry) result = await this.executor.add(entry.config, this.runtime(containerId, netnsPath, request.publish));
     } catch (err) {
-      await this.executor.del(LOOPBACK_LIST, { containerId, netns: netnsPath, ifName: 'lo' }).catch(() => undefined);
+      if (record.loopback) await this.executor.del(LOOPBACK_LIST, { containerId, netns: netnsPath, ifName: 'lo' }).catch(() => undefined);
+      await this.ports.release(containerId).catch(() => undefined);
       throw err;
     }
+    if (!entry || !result) return record;
     const inside = new Set((result.interfaces ?? []).map((i, index) => (i.sandbox ? index : -1)));
     const ips = (result.ips ?? []).filter((ip) => ip.interface === undefined || inside.has(ip.interface));
     return {
@@ -105,6 +111,7 @@ export class CniNetworkAttacher implements NetworkAttacher {
       }
     }
     if (errors.length > 0) throw errors[0];
+    await this.ports.release(containerId);
   }
 
   async check(attachment: NetworkAttachment, netnsPath?: string): Promise<void> {

@@ -29,7 +29,8 @@ const rand = () => crypto.randomBytes(3).toString('hex');
 
 describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-networks-'));
-  const { attacher, store } = createNetworkAttacher({ configDir, cniPath: DEFAULT_CNI_PATH, ipamDir: '/var/lib/cni/networks' });
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-network-state-'));
+  const { attacher, store } = createNetworkAttacher({ configDir, cniPath: DEFAULT_CNI_PATH, ipamDir: '/var/lib/cni/networks', stateDir });
   const namespaces: string[] = [];
   const live: { id: string; netns: string; record: NetworkAttachment }[] = [];
   const servers: ChildProcess[] = [];
@@ -76,6 +77,7 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     for (const n of namespaces) await deleteNamedNetns(n).catch(() => undefined);
     for (const n of networks) await store.remove(n, true).catch(() => undefined);
     fs.rmSync(configDir, { recursive: true, force: true });
+    fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
   test('ADD on the default bridge: eth0 with an address, loopback up, default route, veth on berth0', async () => {
@@ -222,6 +224,30 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     expect(await rulesMentioning(id)).toEqual([]);
   });
 
+  test('a host port is published once: a second container and a host listener are refused, nothing left', async () => {
+    const hostPort = 20000 + crypto.randomInt(20000);
+    const publish = [{ hostIp: '127.0.0.1', hostPort, containerPort: 80, protocol: 'tcp' as const }];
+    const a = await newNetns();
+    const b = await newNetns();
+    const first = await attach(a.path, 'berth0', publish);
+    const idB = `t-net-${rand()}`;
+    await expect(attacher.attach(idB, b.path, { mode: 'bridge', network: 'berth0', publish: [{ hostPort, containerPort: 81, protocol: 'tcp' }] }))
+      .rejects.toThrow(`host port ${hostPort}:81/tcp is already published by container ${first.id}`);
+    expect(await rulesMentioning(idB)).toEqual([]);
+    expect((await runCommand(['ip', '-n', b.name, 'link', 'show', 'eth0'], { allowFailure: true })).exitCode).not.toBe(0);
+    await detach(first.id, a.path, first.record);
+    const second = await attach(b.path, 'berth0', publish);
+    await detach(second.id, b.path, second.record);
+
+    const listener = http.createServer();
+    await new Promise<void>((r) => listener.listen(hostPort, '127.0.0.1', () => r()));
+    try {
+      await expect(attacher.attach(`t-net-${rand()}`, a.path, { mode: 'bridge', network: 'berth0', publish })).rejects.toThrow(/in use by a process on the host/);
+    } finally {
+      await new Promise((r) => listener.close(r));
+    }
+  });
+
   test('attach refuses the host namespace and a missing one; none brings up loopback only', async () => {
     await expect(attacher.attach('t-net-x', '/proc/self/ns/net', { mode: 'bridge', network: 'berth0', publish: [] })).rejects.toThrow(/host's\) network namespace/);
     await expect(attacher.attach('t-net-x', '/run/netns/berth-test-missing', { mode: 'none', publish: [] })).rejects.toThrow(/does not exist/);
@@ -243,6 +269,8 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     expect(live).toEqual([]);
     const after = await hostSnapshot();
     expect(leftovers(before, after)).toEqual([]);
+    const ports = path.join(stateDir, 'ports');
+    expect(fs.existsSync(ports) ? fs.readdirSync(ports).filter((f) => !f.startsWith('.')) : []).toEqual([]);
   });
 });
 

@@ -14,15 +14,17 @@ const rand = () => crypto.randomBytes(3).toString('hex');
 describeIf(cniAvailable())('berth network', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-networks-'));
   const state = tempStateRoot();
-  const env = { BERTH_NETWORK_DIR: dir };
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-network-state-'));
+  const env = { BERTH_NETWORK_DIR: dir, BERTH_NETWORK_STATE_DIR: stateDir };
   const run = (args: string[]) => berth(args, { root: state.root, env });
   const third = 1 + crypto.randomInt(250);
   const name = `t-${rand()}`;
 
   afterAll(async () => {
-    const { store } = createNetworkAttacher({ configDir: dir, cniPath: DEFAULT_CNI_PATH, ipamDir: '/var/lib/cni/networks' });
+    const { store } = createNetworkAttacher({ configDir: dir, cniPath: DEFAULT_CNI_PATH, ipamDir: '/var/lib/cni/networks', stateDir });
     for (const { name: n } of store.list().networks) if (n !== 'berth0') await store.remove(n, true).catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(stateDir, { recursive: true, force: true });
     state.cleanup();
   });
 
@@ -57,7 +59,7 @@ describeIf(cniAvailable())('berth network', () => {
   });
 
   test('rm is refused while a container holds an address, then removes file, bridge and IPAM folder', async () => {
-    const { attacher } = createNetworkAttacher({ configDir: dir, cniPath: DEFAULT_CNI_PATH, ipamDir: '/var/lib/cni/networks' });
+    const { attacher } = createNetworkAttacher({ configDir: dir, cniPath: DEFAULT_CNI_PATH, ipamDir: '/var/lib/cni/networks', stateDir });
     const ns = `berth-test-${rand()}`;
     await createNamedNetns(ns);
     const id = `t-net-${rand()}`;
