@@ -224,6 +224,26 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     expect(await rulesMentioning(id)).toEqual([]);
   });
 
+  test('a container-like process attached through /proc/PID/ns/net, killed with SIGKILL, then detached: nothing left', async () => {
+    // what the native driver does: the init lives in its own netns; attach by its /proc path
+    const init = spawn('unshare', ['--net', '--', 'chroot', rootfs, '/bin/busybox', 'sleep', '30'], { stdio: 'ignore' });
+    servers.push(init);
+    const nsPath = `/proc/${init.pid}/ns/net`;
+    for (let i = 0; i < 50 && fs.readlinkSync(nsPath) === fs.readlinkSync('/proc/self/ns/net'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fs.readlinkSync(nsPath)).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
+    const hostPort = 20000 + crypto.randomInt(20000);
+    const { id, record } = await attach(nsPath, 'berth0', [{ hostPort, containerPort: 80, protocol: 'tcp' }]);
+    expect(record.netns?.path).toBe(nsPath);
+    expect((await runCommand(['nsenter', `--net=${nsPath}`, '--', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout).toContain(record.ips[0]);
+    process.kill(init.pid!, 'SIGKILL');
+    await new Promise((r) => (init.exitCode !== null || init.signalCode !== null ? r(undefined) : init.once('exit', r)));
+    // the driver passes the path it used; the namespace behind it is gone
+    await detach(id, nsPath, record);
+    expect(await rulesMentioning(id)).toEqual([]);
+    expect(await rulesMentioning(`${ipOf(record)}/32`)).toEqual([]);
+    expect(fs.existsSync(`/var/lib/cni/networks/berth0/${ipOf(record)}`)).toBe(false);
+  });
+
   test('a host port is published once: a second container and a host listener are refused, nothing left', async () => {
     const hostPort = 20000 + crypto.randomInt(20000);
     const publish = [{ hostIp: '127.0.0.1', hostPort, containerPort: 80, protocol: 'tcp' as const }];
