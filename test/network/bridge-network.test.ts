@@ -62,3 +62,11 @@ describe('CNI plumbing', () => {
     expect(env.PATH!.split(':')).toEqual(expect.arrayContaining(['/usr/bin', '/usr/sbin', '/sbin']));
   });
 });
+
+describe('missingCniPlugins', () => {
+  test('reports what a plugin path lacks', () => {
+    const { missingCniPlugins } = require('../../core/network/cni/cni-plugin-exec') as typeof import('../../core/network/cni/cni-plugin-exec');
+    expect(missingCniPlugins(['/nonexistent']).missing).toEqual(['loopback', 'bridge', 'host-local', 'portmap', 'firewall']);
+    expect(missingCniPlugins(['/nonexistent']).installHint).toMatch(/containernetworking-plugins/);
+  });
+});

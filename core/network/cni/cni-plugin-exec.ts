@@ -102,3 +102,14 @@ export async function execPlugin(call: PluginCall): Promise<PluginOutput> {
   }
   return { stdout: result.stdout, stderr: result.stderr };
 }
+
+/** The plugins berth's bridge networks need. */
+export const REQUIRED_CNI_PLUGINS: readonly string[] = ['loopback', 'bridge', 'host-local', 'portmap', 'firewall'];
+
+/**
+ * For a driver's fingerprint: which of `plugins` are missing from the plugin path (empty when CNI
+ * networking can work), with the install hint.
+ */
+export function missingCniPlugins(cniPath: readonly string[] = DEFAULT_CNI_PATH, plugins: readonly string[] = REQUIRED_CNI_PLUGINS): { missing: string[]; installHint: string } {
+  return { missing: plugins.filter((p) => !findPlugin(p, cniPath)), installHint: 'apt-get install containernetworking-plugins iptables iproute2' };
+}
