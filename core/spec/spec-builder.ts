@@ -78,6 +78,7 @@ function trimToDeclared(spec: Spec, declared: ReadonlySet<Feature>): FeatureRequ
   spec.mounts = (spec.mounts ?? []).filter((m) => has(mountKind(m)) && (!(m.options ?? []).includes('ro') || has('mount.readonly')));
   if (!has('linux.maskedPaths')) delete linux.maskedPaths;
   if (!has('linux.readonlyPaths')) delete linux.readonlyPaths;
+  if (!has('linux.seccomp')) delete linux.seccomp;
   if (!has('resources.devices')) delete linux.resources!.devices;
   const proc = spec.process!;
   if (!has('process.capabilities')) delete proc.capabilities;
