@@ -1,8 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { action, type GlobalArgs } from '../command-kit';
 import { printJson, printTable } from '../output';
-import { NetworkStore } from '../../core/network/network-store';
-import { networkOptionsFromEnv } from '../../core/network/network-options';
+import type { NetworkStore } from '../../core/network/network-store';
 import { BerthError } from '../../core/errors/berth-error';
 
 interface NetworkArgs extends GlobalArgs {
@@ -25,9 +24,12 @@ interface InspectArgs extends NetworkArgs {
   name: string;
 }
 
+/** The network store, loaded only when a network command runs (it pulls in inversify and zod). */
 function store(argv: NetworkArgs): NetworkStore {
+  const { NetworkStore: Store } = require('../../core/network/network-store') as typeof import('../../core/network/network-store');
+  const { networkOptionsFromEnv } = require('../../core/network/network-options') as typeof import('../../core/network/network-options');
   const options = networkOptionsFromEnv(process.env);
-  return new NetworkStore(argv.networkDir ? { ...options, configDir: argv.networkDir } : options);
+  return new Store(argv.networkDir ? { ...options, configDir: argv.networkDir } : options);
 }
 
 const lsCommand: CommandModule<NetworkArgs, LsArgs> = {
