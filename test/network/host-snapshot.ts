@@ -59,8 +59,30 @@ export async function hostSnapshot(): Promise<HostSnapshot> {
   };
 }
 
-/** CNI- and berth-made things present after but not before (shared infrastructure excepted). */
-export function leftovers(before: HostSnapshot, after: HostSnapshot): string[] {
+/** What one test made: other work on the machine may attach containers at the same time. */
+export interface MadeByTest {
+  ids: Set<string>;
+  ips: Set<string>;
+  /** Host interfaces and named namespaces. */
+  links: Set<string>;
+  networks: Set<string>;
+}
+
+/** Does a leftover line belong to what the test made? */
+function belongs(line: string, mine: MadeByTest): boolean {
+  for (const id of mine.ids) if (line.includes(`"${id}\\"`) || line.includes(`id: \\"${id}\\"`) || line.endsWith(` ${id}`)) return true;
+  for (const ip of mine.ips) if (line.includes(`${ip}/`) || line.includes(`${ip}:`) || line.endsWith(`/${ip}`)) return true;
+  for (const l of mine.links) if (line === `link ${l}` || line === `netns ${l}`) return true;
+  for (const n of mine.networks) if (line.includes(`name: \\"${n}\\"`) || line.startsWith(`lease ${n}/`)) return true;
+  return false;
+}
+
+/**
+ * CNI- and berth-made things present after but not before (shared infrastructure excepted); with
+ * `mine`, only those belonging to the test (ids, addresses, veths, networks), so concurrent
+ * containers of other tests on berth0 do not count.
+ */
+export function leftovers(before: HostSnapshot, after: HostSnapshot, mine?: MadeByTest): string[] {
   const added = (a: Set<string>, b: Set<string>, kind: string) => [...b].filter((x) => !a.has(x)).map((x) => (kind ? `${kind} ${x}` : x));
   const all = [
     ...added(before.links, after.links, 'link').filter((l) => /^link (veth[0-9a-f]{8}|berth)/.test(l)),
@@ -68,5 +90,5 @@ export function leftovers(before: HostSnapshot, after: HostSnapshot): string[] {
     ...added(before.netns, after.netns, 'netns').filter((n) => /berth/.test(n)),
     ...added(before.leases, after.leases, 'lease'),
   ];
-  return all.filter((x) => !SHARED_INFRASTRUCTURE.some((re) => re.test(x)));
+  return all.filter((x) => !SHARED_INFRASTRUCTURE.some((re) => re.test(x))).filter((x) => !mine || belongs(x, mine));
 }

@@ -17,20 +17,34 @@ import {
   deleteNamedNetns,
   netnsPath,
   type NetworkAttachment,
+  type NetworkAttacher,
 } from '../../core/network';
 import type { NetworkRequest } from '../../core/spec/network-annotations';
 import { runCommand } from '../../core/util/run-command';
 import { testRootfs } from '../helpers/busybox-fixture';
 import { describeIf } from '../helpers/backend-gate';
 import { cniAvailable } from './network-gate';
-import { hostSnapshot, leftovers, type HostSnapshot } from './host-snapshot';
+import { hostSnapshot, leftovers, type HostSnapshot, type MadeByTest } from './host-snapshot';
 
 const rand = () => crypto.randomBytes(3).toString('hex');
 
 describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-networks-'));
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-network-state-'));
-  const { attacher, store } = createNetworkAttacher({ configDir, cniPath: DEFAULT_CNI_PATH, ipamDir: '/var/lib/cni/networks', stateDir });
+  const { attacher: realAttacher, store } = createNetworkAttacher({ configDir, cniPath: DEFAULT_CNI_PATH, ipamDir: '/var/lib/cni/networks', stateDir });
+  const mine: MadeByTest = { ids: new Set(), ips: new Set(), links: new Set(), networks: new Set() };
+  // the attacher, noting every id, address and host interface the test makes
+  const attacher: NetworkAttacher = {
+    attach: async (id, netns, request) => {
+      mine.ids.add(id);
+      const record = await realAttacher.attach(id, netns, request);
+      for (const ip of record.ips) mine.ips.add(ip.split('/')[0]!);
+      for (const i of record.interfaces) if (!i.sandbox && i.name.startsWith('veth')) mine.links.add(i.name);
+      return record;
+    },
+    detach: (...args) => realAttacher.detach(...args),
+    check: (...args) => realAttacher.check(...args),
+  };
   const namespaces: string[] = [];
   const live: { id: string; netns: string; record: NetworkAttachment }[] = [];
   const servers: ChildProcess[] = [];
@@ -43,6 +57,7 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     const name = `berth-test-${rand()}`;
     await createNamedNetns(name);
     namespaces.push(name);
+    mine.links.add(name);
     return { name, path: netnsPath(name) };
   };
   const attach = async (netns: string, network: string, publish: NetworkAttachment['publish'] = []) => {
@@ -69,6 +84,8 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     before = await hostSnapshot();
     const net = await store.create({ name: `t-${rand()}`, subnet: `10.79.${third}.0/24` });
     networks.push(net.name);
+    mine.networks.add(net.name);
+    mine.links.add(net.summary.bridge!);
   });
 
   afterAll(async () => {
@@ -173,6 +190,8 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     };
     fs.writeFileSync(path.join(configDir, `${name}.conflist`), JSON.stringify(config));
     networks.push(name);
+    mine.networks.add(name);
+    mine.links.add(config.plugins[0]!.bridge as string);
     const ns = await newNetns();
     const linksBefore = (await runCommand(['ip', '-o', 'link'])).stdout.split('\n').filter((l) => /veth/.test(l)).length;
     const id = `t-net-${rand()}`;
@@ -215,6 +234,8 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     };
     fs.writeFileSync(path.join(configDir, `${name}.conflist`), JSON.stringify(config));
     networks.push(name);
+    mine.networks.add(name);
+    mine.links.add(config.plugins[0]!.bridge as string);
     const ns = await newNetns();
     const { id, record } = await attach(ns.path, name);
     await attacher.check(record);
@@ -288,7 +309,10 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     for (const n of networks.splice(0)) await store.remove(n);
     expect(live).toEqual([]);
     const after = await hostSnapshot();
-    expect(leftovers(before, after)).toEqual([]);
+    expect(mine.ids.size).toBeGreaterThan(10);
+    expect(leftovers(before, after, mine)).toEqual([]);
+    const others = leftovers(before, after);
+    if (others.length > 0) process.stderr.write(`note: CNI state made meanwhile by other work (not this test): ${others.join('; ')}\n`);
     const ports = path.join(stateDir, 'ports');
     expect(fs.existsSync(ports) ? fs.readdirSync(ports).filter((f) => !f.startsWith('.')) : []).toEqual([]);
   });
