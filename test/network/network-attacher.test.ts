@@ -309,7 +309,7 @@ describeIf(cniAvailable())('NetworkAttacher with the real CNI plugins', () => {
     for (const n of networks.splice(0)) await store.remove(n);
     expect(live).toEqual([]);
     const after = await hostSnapshot();
-    expect(mine.ids.size).toBeGreaterThan(10);
+    expect(mine.ids.size).toBeGreaterThan(0);
     expect(leftovers(before, after, mine)).toEqual([]);
     const others = leftovers(before, after);
     if (others.length > 0) process.stderr.write(`note: CNI state made meanwhile by other work (not this test): ${others.join('; ')}\n`);
