@@ -275,7 +275,7 @@ static void catch_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = forward;
-  sa.sa_flags = SA_RESTART;
+  sa.sa_flags = 0; /* no SA_RESTART: a signal must interrupt the wait for start */
   for (int s = 1; s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD) sigaction(s, &sa, NULL);
 }
