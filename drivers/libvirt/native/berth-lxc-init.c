@@ -231,6 +231,20 @@ static int split(char *s, char **out, int n) {
   return k;
 }
 
+/* tmpfs takes mode=, uid= and gid= only when first mounted: give the mount's root them here. */
+static void apply_root_mode(const char *dst, const char *data) {
+  char *copy = strdup(data), *save = NULL;
+  long mode = -1, uid = -1, gid = -1;
+  for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    if (strncmp(t, "mode=", 5) == 0) mode = strtol(t + 5, NULL, 8);
+    else if (strncmp(t, "uid=", 4) == 0) uid = strtol(t + 4, NULL, 10);
+    else if (strncmp(t, "gid=", 4) == 0) gid = strtol(t + 4, NULL, 10);
+  }
+  free(copy);
+  if ((uid >= 0 || gid >= 0) && chown(dst, (uid_t)uid, (gid_t)gid) < 0) die(dst);
+  if (mode >= 0 && chmod(dst, (mode_t)mode) < 0) die(dst);
+}
+
 /* The container's file system, finished inside its mount namespace before `ready`. */
 static void setup_mounts(const struct options *o) {
   for (int i = 0; i < o->nmounts; i++) {
@@ -245,6 +259,7 @@ static void setup_mounts(const struct options *o) {
     unsigned long flags = strtoul(f[1], NULL, 10);
     if (*f[2] && mount(NULL, f[0], NULL, MS_REMOUNT | (flags & MS_RDONLY), f[2]) < 0) die(f[0]);
     if (mount(NULL, f[0], NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0) die(f[0]);
+    apply_root_mode(f[0], f[2]);
   }
   for (int i = 0; i < o->nmasked; i++) {
     struct stat st;
