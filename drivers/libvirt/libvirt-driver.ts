@@ -354,6 +354,8 @@ export class LibvirtDriver extends BaseDriver implements ExecutionDriver {
       const controller = h.controllerPid;
       await pollUntil(() => (isAlive(controller) ? undefined : true), 10000, 'libvirt_lxc to exit').catch(() => undefined);
     }
+    // libvirt_lxc leaves its monitor socket behind when the init exits on its own.
+    fs.rmSync(path.join(LIBVIRT_LXC_RUN, `${h.domain}.sock`), { force: true });
     for (const suffix of ['dev', 'devpts', 'fuse']) {
       try {
         fs.rmdirSync(path.join(LIBVIRT_LXC_RUN, `${h.domain}.${suffix}`));

@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { defaultSpec, validateSpec, type ContainerRef, type Spec, type StdioTarget } from '../../../core';
+import { defaultSpec, isAlive, validateSpec, type ContainerRef, type Spec, type StdioTarget } from '../../../core';
 import { LibvirtDriver, domainName } from '../../../drivers/libvirt/libvirt-driver';
 import { tempStateRoot } from '../../helpers/busybox-fixture';
 
@@ -27,10 +27,14 @@ export function leftovers(ref: ContainerRef): string[] {
   const name = domainName(ref.id);
   const found: string[] = [];
   if (virsh('domstate', name).status === 0) found.push(`domain ${name}`);
-  for (const f of [`/var/log/libvirt/lxc/${name}.log`, ...['pid', 'xml', 'dev', 'devpts', 'fuse'].map((s) => `/run/libvirt/lxc/${name}.${s}`)]) {
+  for (const f of [`/var/log/libvirt/lxc/${name}.log`, ...['pid', 'xml', 'sock', 'dev', 'devpts', 'fuse'].map((s) => `/run/libvirt/lxc/${name}.${s}`)]) {
     if (fs.existsSync(f)) found.push(f);
   }
   for (const f of ['start.fifo', 'status', 'domain.xml']) if (fs.existsSync(path.join(ref.stateDir, f))) found.push(f);
+  const init = Number(ref.handle.initPid);
+  if (init && isAlive(init)) found.push(`process ${init}`);
+  const controller = Number(ref.handle.controllerPid);
+  if (controller && isAlive(controller)) found.push(`controller ${controller}`);
   return found;
 }
 
