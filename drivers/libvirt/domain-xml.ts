@@ -26,8 +26,13 @@ export const INIT_PATH_IN_CONTAINER = `${INIT_DIR_IN_CONTAINER}/berth-lxc-init`;
 export interface CommonDomain {
   name: string;
   uuid: string;
-  /** <memory>: the memory cgroup limit in bytes (libvirt requires one; "no limit" = the host's RAM). */
+  /**
+   * <memory>: the most the domain may ever get, the host's RAM, so `virsh setmem` can raise a limit
+   * later (libvirt refuses setmem above it). The enforced limit is memtune's hard_limit, and
+   * <currentMemory> mirrors it (it is what `virsh dommemstat` reports as `actual`).
+   */
   memoryBytes: number;
+  currentMemoryBytes: number;
   memtune: { hardLimitBytes?: number; softLimitBytes?: number; swapHardLimitBytes?: number };
   /** <vcpu cpuset=...>: the CPUs the container may use. */
   cpuset?: string;
@@ -94,7 +99,8 @@ export function commonDomain(spec: Spec, inputs: Pick<DomainInputs, 'name' | 'uu
   return {
     name: inputs.name,
     uuid: inputs.uuid,
-    memoryBytes: limit ?? inputs.hostMemoryBytes,
+    memoryBytes: Math.max(inputs.hostMemoryBytes, limit ?? 0),
+    currentMemoryBytes: limit ?? inputs.hostMemoryBytes,
     memtune: {
       ...(limit !== undefined ? { hardLimitBytes: limit } : {}),
       ...(mem?.reservation !== undefined && mem.reservation > 0 ? { softLimitBytes: mem.reservation } : {}),
@@ -230,6 +236,7 @@ function renderCommon(doc: XMLBuilder, d: CommonDomain): void {
   doc.ele('name').txt(d.name);
   doc.ele('uuid').txt(d.uuid);
   doc.ele('memory', { unit: 'b' }).txt(String(d.memoryBytes));
+  doc.ele('currentMemory', { unit: 'b' }).txt(String(d.currentMemoryBytes));
   const mt = d.memtune;
   if (mt.hardLimitBytes !== undefined || mt.softLimitBytes !== undefined || mt.swapHardLimitBytes !== undefined) {
     const m = doc.ele('memtune');

@@ -64,11 +64,12 @@ describe('libvirt domain XML (LXC)', () => {
     expect(host.devices.interface).toBeUndefined();
   });
 
-  it('maps memory to <memory>/<memtune> and cpu to <cputune>/<vcpu cpuset>', () => {
+  it('maps the memory limit to memtune hard_limit (and currentMemory), <memory> staying the host RAM so setmem can raise it; cpu to <cputune>/<vcpu cpuset>', () => {
     const d = parsed(spec(['true'], (s) => {
       s.linux!.resources = { memory: { limit: 64 * 1024 ** 2, reservation: 32 * 1024 ** 2, swap: 128 * 1024 ** 2 }, cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' } };
     }));
-    expect(d.memory).toEqual({ '@unit': 'b', '#': String(64 * 1024 ** 2) });
+    expect(d.memory).toEqual({ '@unit': 'b', '#': String(inputs.hostMemoryBytes) });
+    expect(d.currentMemory).toEqual({ '@unit': 'b', '#': String(64 * 1024 ** 2) });
     expect(d.memtune.hard_limit['#']).toBe(String(64 * 1024 ** 2));
     expect(d.memtune.soft_limit['#']).toBe(String(32 * 1024 ** 2));
     expect(d.memtune.swap_hard_limit['#']).toBe(String(128 * 1024 ** 2));
