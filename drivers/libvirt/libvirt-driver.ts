@@ -345,14 +345,22 @@ export class LibvirtDriver extends BaseDriver implements ExecutionDriver {
     return { domain: name, uuid, controllerPid, initPid, initStart: processStartTime(initPid) };
   }
 
-  /** Destroy (and undefine, should it be persistent) the domain, then remove what libvirt leaves. */
-  private async teardown(ctx: ContainerContext, h: Pick<LibvirtHandle, 'domain' | 'uuid'> & Partial<LibvirtHandle>): Promise<void> {
-    const virsh = this.virsh(ctx);
-    await virsh.onDomain(['destroy', h.uuid]);
-    await virsh.onDomain(['undefine', h.uuid]).catch(() => false);
-    if (h.controllerPid) {
-      const controller = h.controllerPid;
-      await pollUntil(() => (isAlive(controller) ? undefined : true), 10000, 'libvirt_lxc to exit').catch(() => undefined);
+  /**
+   * Destroy (and undefine, should it be persistent) the domain, then remove what libvirt leaves.
+   * A container whose init already exited needs no virsh call: libvirt_lxc exits with it and
+   * libvirtd forgets the transient domain, so only wait for that.
+   */
+  private async teardown(ctx: ContainerContext & { stateDir: string }, h: Pick<LibvirtHandle, 'domain' | 'uuid'> & Partial<LibvirtHandle>): Promise<void> {
+    const pidFile = path.join(LIBVIRT_LXC_RUN, `${h.domain}.pid`);
+    const controller = h.controllerPid;
+    const initGone = readInitStatus(ctx.stateDir).exitCode !== undefined || (h.initPid !== undefined && !isSameProcess(h.initPid, h.initStart));
+    if (initGone && controller) {
+      await pollUntil(() => (isAlive(controller) || fs.existsSync(pidFile) ? undefined : true), 3000, 'libvirt to remove the domain').catch(() => undefined);
+    }
+    if (!controller || isAlive(controller) || fs.existsSync(pidFile)) {
+      const virsh = this.virsh(ctx);
+      if (await virsh.onDomain(['destroy', h.uuid])) await virsh.onDomain(['undefine', h.uuid]).catch(() => false);
+      if (controller) await pollUntil(() => (isAlive(controller) ? undefined : true), 10000, 'libvirt_lxc to exit').catch(() => undefined);
     }
     // libvirt_lxc leaves its monitor socket behind when the init exits on its own.
     fs.rmSync(path.join(LIBVIRT_LXC_RUN, `${h.domain}.sock`), { force: true });
