@@ -39,6 +39,12 @@ export interface CommonDomain {
   cputune: { shares?: number; periodMicros?: number; quotaMicros?: number };
 }
 
+export interface IdRange {
+  start: number;
+  target: number;
+  count: number;
+}
+
 export interface LxcFilesystem {
   type: 'mount' | 'ram';
   source?: string;
@@ -56,6 +62,8 @@ export interface LxcDomain extends CommonDomain {
   filesystems: LxcFilesystem[];
   /** A private network namespace with only `lo` (no <interface> would otherwise share the host's). */
   privnet: boolean;
+  /** <idmap>: the user namespace's uid and gid maps (container id -> host id, count). */
+  idmap?: { uid: IdRange[]; gid: IdRange[] };
   /** libvirt's policy for the capability bounding set; undefined = libvirt's default policy. */
   capabilities?: { policy: 'allow'; off: string[] };
 }
@@ -126,6 +134,7 @@ export function lxcDomain(spec: Spec, inputs: DomainInputs): LxcDomain {
       throw refuse('linux.namespaces', `libvirt LXC always creates a private ${needed} namespace; sharing the host's is not possible`);
     }
   }
+  const idmap = userNamespace(spec, namespaces.has('user'));
   const { filesystems, init } = lxcFilesystems(spec, inputs.initHostDir);
   return {
     ...commonDomain(spec, inputs),
@@ -136,8 +145,22 @@ export function lxcDomain(spec: Spec, inputs: DomainInputs): LxcDomain {
     ...(proc.cwd && proc.cwd !== '/' ? { initdir: proc.cwd } : {}),
     filesystems,
     privnet: namespaces.has('network'),
+    ...(idmap ? { idmap } : {}),
     ...(proc.capabilities ? { capabilities: capabilityPolicy(proc.capabilities.bounding ?? []) } : {}),
   };
+}
+
+/** A user namespace is libvirt's <idmap>: one <uid>/<gid> per OCI mapping. */
+function userNamespace(spec: Spec, wanted: boolean): { uid: IdRange[]; gid: IdRange[] } | undefined {
+  if (!wanted) return undefined;
+  const ranges = (list: { containerID: number; hostID: number; size: number }[] = []) => list.map((m) => ({ start: m.containerID, target: m.hostID, count: m.size }));
+  const uid = ranges(spec.linux?.uidMappings);
+  const gid = ranges(spec.linux?.gidMappings);
+  if (uid.length === 0 || gid.length === 0) throw refuse('linux.uidMappings', 'a user namespace needs uidMappings and gidMappings');
+  for (const [field, list] of [['linux.uidMappings', uid], ['linux.gidMappings', gid]] as const) {
+    if (!list.some((r) => r.start === 0)) throw refuse(field, 'libvirt needs the container\'s id 0 mapped');
+  }
+  return { uid, gid };
 }
 
 /**
@@ -164,7 +187,8 @@ function lxcFilesystems(spec: Spec, initHostDir: string): { filesystems: LxcFile
     { type: 'mount', source: initHostDir, target: INIT_DIR_IN_CONTAINER, readonly: true },
   ];
   const init: InitFileSystem = { mounts: [], remounts: [] };
-  (spec.mounts ?? []).forEach((m, i) => translateMount(m, `mounts[${i}]`, filesystems, init));
+  const userns = (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'user');
+  (spec.mounts ?? []).forEach((m, i) => translateMount(m, `mounts[${i}]`, filesystems, init, userns));
   return { filesystems, init };
 }
 
@@ -178,7 +202,9 @@ const LIBVIRT_MOUNTS: Readonly<Record<string, { kind: string; data: readonly str
 
 const TMPFS_DATA = /^(size|mode|uid|gid|nr_inodes)=[0-9a-zA-Z%]+$/;
 
-function translateMount(m: Mount, field: string, filesystems: LxcFilesystem[], init: InitFileSystem): void {
+const ATIME_FLAGS = MS.NOATIME | MS.NODIRATIME | MS.STRICTATIME;
+
+function translateMount(m: Mount, field: string, filesystems: LxcFilesystem[], init: InitFileSystem, userns: boolean): void {
   const kind = mountKind(m);
   const dest = m.destination.replace(/\/+$/, '') || '/';
   const o = parseMountOptions(m.options);
@@ -192,8 +218,16 @@ function translateMount(m: Mount, field: string, filesystems: LxcFilesystem[], i
       const norm = normaliseDataOption(word);
       const ok = builtin.data.some((d) => d === norm || (d.endsWith('=*') && norm.startsWith(d.slice(0, -1))));
       if (!ok) throw refuse(`${field}.options`, `option "${word}" is not supported for ${dest}`);
+      // libvirt made these mounts on the host side: inside a user namespace their file-system
+      // options and their atime flag are locked (only mode=755 on /dev is what libvirt set anyway).
+      if (userns && kind === 'mount.tmpfs' && norm !== 'mode=755') {
+        throw refuse(`${field}.options`, `option "${word}" cannot be applied to libvirt's ${dest} in a user namespace`);
+      }
     }
-    init.remounts.push({ destination: dest, flags: o.flags, data: kind === 'mount.tmpfs' ? o.data : [] });
+    if (userns && (o.flags & ATIME_FLAGS) !== 0) {
+      throw refuse(`${field}.options`, `the atime flags of libvirt's ${dest} cannot change in a user namespace`);
+    }
+    init.remounts.push({ destination: dest, flags: o.flags, data: kind === 'mount.tmpfs' && !userns ? o.data : [] });
     return;
   }
   switch (kind) {
@@ -261,6 +295,11 @@ function renderLxc(doc: XMLBuilder, d: LxcDomain): void {
   for (const arg of d.initargs) os.ele('initarg').txt(arg);
   for (const [name, value] of d.initenv) os.ele('initenv', { name }).txt(value);
   if (d.initdir) os.ele('initdir').txt(d.initdir);
+  if (d.idmap) {
+    const map = doc.ele('idmap');
+    for (const r of d.idmap.uid) map.ele('uid', { start: String(r.start), target: String(r.target), count: String(r.count) });
+    for (const r of d.idmap.gid) map.ele('gid', { start: String(r.start), target: String(r.target), count: String(r.count) });
+  }
   if (d.privnet || d.capabilities) {
     const features = doc.ele('features');
     if (d.privnet) features.ele('privnet');

@@ -70,8 +70,13 @@ struct options {
   char **argv;
 };
 
+/* In init mode, before the user's process exists, the status file is fd 6: a failure is recorded there. */
+static int status_fd = -1;
+
 static void die(const char *what) {
-  dprintf(2, "berth-lxc-init: %s: %s\n", what, strerror(errno));
+  int err = errno;
+  dprintf(2, "berth-lxc-init: %s: %s\n", what, strerror(err));
+  if (status_fd >= 0) dprintf(status_fd, "exit 127\n");
   _exit(127);
 }
 
@@ -302,6 +307,8 @@ static int exit_code(int status) {
 static int run_init(int argc, char **argv) {
   struct options o;
   parse_options(&o, argc, argv, 2);
+  status_fd = 6;
+  dup2(4, 2); /* until the user's process runs, the init's own messages go to the container's stderr */
   catch_signals();
   setup_mounts(&o);
   if (o.cgroupns && unshare(CLONE_NEWCGROUP) < 0) die("cgroup namespace");
@@ -319,6 +326,7 @@ static int run_init(int argc, char **argv) {
   pid_t pid = fork();
   if (pid < 0) die("fork");
   if (pid == 0) {
+    status_fd = -1;
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -398,19 +406,25 @@ static int run_enter(int argc, char **argv) {
   if (o.pid <= 0) usage("enter needs --pid");
   uint64_t bounding = bounding_of(o.pid);
   join_cgroups(o.pid);
-  static const char *const kinds[] = {"ipc", "uts", "net", "pid", "cgroup", "mnt"};
-  int fds[6];
+  /* The user namespace first (when the container has its own), so the others are entered with its capabilities. */
+  static const char *const kinds[] = {"user", "ipc", "uts", "net", "pid", "cgroup", "mnt"};
+  int fds[7];
   char path[64];
-  for (int i = 0; i < 6; i++) {
+  for (int i = 0; i < 7; i++) {
     snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)o.pid, kinds[i]);
     fds[i] = open(path, O_RDONLY | O_CLOEXEC);
     if (fds[i] < 0) die(path);
   }
+  struct stat mine, theirs;
+  if (stat("/proc/self/ns/user", &mine) == 0 && fstat(fds[0], &theirs) == 0 && mine.st_ino == theirs.st_ino) {
+    close(fds[0]);
+    fds[0] = -1; /* same user namespace as ours: setns would fail with EINVAL */
+  }
   snprintf(path, sizeof(path), "/proc/%d/root", (int)o.pid);
   int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) die(path);
-  for (int i = 0; i < 6; i++)
-    if (setns(fds[i], 0) < 0) die(kinds[i]);
+  for (int i = 0; i < 7; i++)
+    if (fds[i] >= 0 && setns(fds[i], 0) < 0) die(kinds[i]);
   if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0) die("enter the container's root");
   pid_t pid = fork();
   if (pid < 0) die("fork");

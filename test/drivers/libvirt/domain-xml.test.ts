@@ -110,6 +110,18 @@ describe('libvirt domain XML (LXC)', () => {
     expect(args).toContain('mqueue|/dev/mqueue|14|');
   });
 
+  it('maps a user namespace to <idmap>', () => {
+    const d = parsed(spec(['true'], (s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 200000, size: 1000 }];
+      s.mounts!.find((m) => m.destination === '/dev')!.options = ['nosuid', 'mode=755'];
+    }));
+    expect(d.idmap.uid).toEqual({ '@start': '0', '@target': '100000', '@count': '65536' });
+    expect(d.idmap.gid).toEqual({ '@start': '0', '@target': '200000', '@count': '1000' });
+    expect(parsed(spec()).idmap).toBeUndefined();
+  });
+
   it('refuses what libvirt LXC cannot do, naming the field', () => {
     const cases: [(s: Spec) => void, RegExp][] = [
       [(s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/srv', options: ['rbind', 'shared'] }), /^mounts\[\d+\]\.options: .*shared/],
@@ -120,6 +132,16 @@ describe('libvirt domain XML (LXC)', () => {
       [(s) => (s.process!.terminal = true), /^process\.terminal/],
       [(s) => (s.linux!.resources = { cpu: { quota: 500 } }), /^linux\.resources\.cpu\.quota/],
       [(s) => (s.linux!.resources = { memory: { swap: 1024 ** 3 } }), /^linux\.resources\.memory\.swap/],
+      [(s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.linux!.uidMappings = [{ containerID: 1, hostID: 100000, size: 10 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 10 }];
+      }, /^linux\.uidMappings: .*id 0/],
+      [(s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 10 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 10 }];
+      }, /^mounts\[1\]\.options: .*user namespace/],
     ];
     for (const [edit, message] of cases) {
       expect(() => lxcDomain(spec(['true'], edit), inputs)).toThrow(message);

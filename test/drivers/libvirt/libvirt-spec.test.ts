@@ -154,6 +154,31 @@ suite('libvirt driver: spec features inside real containers', () => {
     expect(f.mqueue).toMatch(/^rw,nosuid,nodev,noexec/);
   });
 
+  it('user namespace (driver level; the feature is not declared, see docs): <idmap> maps root to the spec host ids; exec enters it', async () => {
+    expect(h.driver.features.has('namespace.user')).toBe(false);
+    const ref = await h.create(specFor(rootfs, ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; sleep 300'], (s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      // libvirt mounted /dev before entering the user namespace: its size cannot change there.
+      s.mounts!.find((m) => m.destination === '/dev')!.options = ['nosuid', 'mode=755'];
+    }), { kind: 'log' });
+    await h.driver.start(ref);
+    const state = await h.driver.state(ref);
+    expect(fs.readFileSync(`/proc/${state.pid}/status`, 'utf8')).toMatch(/^Uid:\s+100000\s/m);
+    const io = captureStdio();
+    try {
+      const r = await h.driver.exec(ref, { args: ['sh', '-c', 'cat /proc/self/uid_map; id -u'], stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
+      expect(r.exitCode).toBe(0);
+      expect(io.read().stdout.split(/\s+/).filter(Boolean)).toEqual(['0', '100000', '65536', '0']);
+    } finally {
+      io.close();
+    }
+    expect(fs.readlinkSync(`/proc/${state.pid}/ns/user`)).not.toBe(fs.readlinkSync('/proc/self/ns/user'));
+    await h.driver.delete(ref, true);
+    expect(leftovers(ref)).toEqual([]);
+  });
+
   it('memory limit, reservation and swap, cpu shares, quota and cpuset land in the container\'s cgroups', async () => {
     const ref = await h.create(specFor(rootfs, ['sleep', '300'], (s) => {
       s.linux!.resources = {
