@@ -7,6 +7,7 @@ import { injectable } from 'inversify';
 import {
   BaseDriver,
   BerthError,
+  OperationNotSupportedError,
   copyLogs,
   isAlive,
   isSameProcess,
@@ -256,6 +257,7 @@ export class LibvirtDriver extends BaseDriver implements ExecutionDriver {
 
   override async exec(ref: ContainerRef, request: ExecRequest): Promise<ExitResult> {
     const h = this.requireHandle(ref);
+    if (request.tty) throw new OperationNotSupportedError(this.name, 'exec --tty', 'no terminal support; stdout and stderr are passed as they are');
     const initDir = initBinaryDir();
     if (!initDir) throw new BerthError('DRIVER_UNAVAILABLE', `${INIT_BINARY} is not built (npm run build)`);
     const proc = ref.spec.process!;

@@ -54,6 +54,24 @@ suite('libvirt driver lifecycle (real libvirt LXC domains)', () => {
     }
   });
 
+  it('passes the caller\'s stdin when given', async () => {
+    const io = captureStdio();
+    const input = path.join(os.tmpdir(), `berth-lv-stdin-${process.pid}`);
+    fs.writeFileSync(input, 'line one\nline two\n');
+    const stdin = fs.openSync(input, 'r');
+    try {
+      const ref = await h.create(specFor(rootfs, ['sh', '-c', 'wc -l; exit 4']), { kind: 'fds', stdin, stdout: io.stdout, stderr: io.stderr });
+      await h.driver.start(ref);
+      expect(await h.driver.wait(ref)).toEqual({ exitCode: 4 });
+      expect(io.read().stdout.trim()).toBe('2');
+      await h.driver.delete(ref, false);
+    } finally {
+      fs.closeSync(stdin);
+      fs.rmSync(input, { force: true });
+      io.close();
+    }
+  });
+
   it('create does not run the user process; start does (OCI create/start)', async () => {
     const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-lv-'));
     try {
@@ -125,6 +143,7 @@ suite('libvirt driver lifecycle (real libvirt LXC domains)', () => {
       expect(pwd).toBe('/tmp');
       expect(uid).toBe('1000');
       expect(out.stderr).toBe('oops\n');
+      await expect(h.driver.exec(ref, { args: ['true'], tty: true, stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } })).rejects.toThrow(/exec --tty/);
     } finally {
       io.close();
     }
