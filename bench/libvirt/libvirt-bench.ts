@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     const spec = defaultSpec({ rootfs, args: ['true'] });
     spec.mounts = (spec.mounts ?? []).filter((m) => m.type !== 'cgroup');
     delete spec.linux!.resources;
+    delete spec.linux!.seccomp;
     const t0 = performance.now();
     await manager.create({ id, bundle: work, spec, driver, stdio: { kind: 'fds', stdin: null, stdout: null1, stderr: null1 } });
     await manager.start(id);

@@ -13,6 +13,7 @@ export function specFor(rootfs: string, args: string[], edit: (s: Spec) => void 
   const s = defaultSpec({ rootfs, args });
   s.mounts = (s.mounts ?? []).filter((m) => m.type !== 'cgroup');
   delete s.linux!.resources;
+  delete s.linux!.seccomp; // not declared: the core refuses it before a driver sees it
   edit(s);
   return validateSpec(s);
 }
