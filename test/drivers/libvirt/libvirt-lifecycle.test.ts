@@ -11,6 +11,7 @@ import { captureStdio } from '../../helpers/capture-stdio';
 import { testRootfs, TEST_ROOTFS } from '../../helpers/busybox-fixture';
 import { harness, hostCgroupFile, leftovers, specFor, URI, virsh } from './libvirt-fixture';
 import type { ContainerRef, Fingerprint } from '../../../core';
+import { LibvirtDriver } from '../../../drivers/libvirt/libvirt-driver';
 
 const reachable = isRoot && spawnSync('virsh', ['-c', URI, 'version'], { encoding: 'utf8' }).status === 0;
 const suite = process.env.CI === 'true' ? describe : describeIf(reachable);
@@ -148,6 +149,17 @@ suite('libvirt driver lifecycle (real libvirt LXC domains)', () => {
       io.close();
     }
     await h.driver.delete(ref, true);
+    expect(leftovers(ref)).toEqual([]);
+  });
+
+  it('a new driver instance re-adopts a running container from its handle alone (recover)', async () => {
+    const ref = await sleeper();
+    const other = new LibvirtDriver();
+    expect(await other.recover(ref)).toEqual(ref.handle);
+    expect((await other.state(ref)).status).toBe('running');
+    await other.kill(ref, 'SIGKILL', false);
+    expect((await other.wait(ref)).exitCode).toBe(137);
+    await other.delete(ref, false);
     expect(leftovers(ref)).toEqual([]);
   });
 
