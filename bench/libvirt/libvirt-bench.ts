@@ -14,7 +14,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { create } from 'xmlbuilder2';
 import {
   ContainerManager,
   DriverRegistry,
@@ -25,28 +24,12 @@ import {
   runCommand,
 } from '../../core';
 import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
+import { bareLxcDomainXml } from '../../drivers/libvirt/domain-xml';
 
 const URI = 'lxc:///system';
 /** This file runs from dist/bench/libvirt: dist/ holds the built drivers.json, its parent bin/berth. */
 const dist = path.resolve(__dirname, '../..');
 const top = path.dirname(dist);
-
-function rawDomainXml(name: string, rootfs: string): string {
-  const d = create().ele('domain', { type: 'lxc' });
-  d.ele('name').txt(name);
-  d.ele('memory', { unit: 'b' }).txt(String(os.totalmem()));
-  const o = d.ele('os');
-  o.ele('type').txt('exe');
-  o.ele('init').txt('/bin/true');
-  d.ele('features').ele('privnet');
-  const dev = d.ele('devices');
-  const f = dev.ele('filesystem', { type: 'mount' });
-  f.ele('source', { dir: rootfs });
-  f.ele('target', { dir: '/' });
-  f.ele('readonly');
-  dev.ele('console', { type: 'pty' });
-  return d.end({ headless: true });
-}
 
 async function waitGone(file: string): Promise<void> {
   const deadline = Date.now() + 30000;
@@ -79,7 +62,7 @@ async function main(): Promise<void> {
   const raw = async (i: number) => {
     const name = `t-libvirt-bench-raw-${process.pid}-${i}`;
     const xml = path.join(work, `${name}.xml`);
-    fs.writeFileSync(xml, rawDomainXml(name, rootfs));
+    fs.writeFileSync(xml, bareLxcDomainXml(name, rootfs, ['/bin/true'], os.totalmem()));
     const t0 = performance.now();
     await runCommand(['virsh', '-q', '-c', URI, 'create', xml]);
     await waitGone(`/run/libvirt/lxc/${name}.pid`);

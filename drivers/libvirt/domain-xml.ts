@@ -321,3 +321,25 @@ function renderLxc(doc: XMLBuilder, d: LxcDomain): void {
   }
   devices.ele('console', { type: 'pty' });
 }
+
+/**
+ * The smallest LXC domain that runs `args` on `rootfs` with no berth part at all (its init is the
+ * command itself): the raw baseline of the benchmarks (`virsh create` + wait).
+ */
+export function bareLxcDomainXml(name: string, rootfs: string, args: readonly string[], memoryBytes: number): string {
+  const doc = create().ele('domain', { type: 'lxc' });
+  doc.ele('name').txt(name);
+  doc.ele('memory', { unit: 'b' }).txt(String(memoryBytes));
+  const os = doc.ele('os');
+  os.ele('type').txt('exe');
+  os.ele('init').txt(args[0] ?? '/bin/true');
+  for (const arg of args.slice(1)) os.ele('initarg').txt(arg);
+  doc.ele('features').ele('privnet');
+  const devices = doc.ele('devices');
+  const fs = devices.ele('filesystem', { type: 'mount' });
+  fs.ele('source', { dir: rootfs });
+  fs.ele('target', { dir: '/' });
+  fs.ele('readonly');
+  devices.ele('console', { type: 'pty' });
+  return doc.end({ prettyPrint: true, headless: true });
+}

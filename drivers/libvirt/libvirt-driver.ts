@@ -35,6 +35,7 @@ import { readInitStatus, statusFile } from './init-status';
 import { assertHostPaths } from './host-checks';
 import { childrenOf, hostPidOf, processesOf } from './container-processes';
 import { VirshClient } from './virsh-client';
+import { VirshCreateBaseline } from './raw-baseline';
 
 export const DEFAULT_URI = 'lxc:///system';
 const INIT_BINARY = 'berth-lxc-init';
@@ -113,6 +114,9 @@ export class LibvirtDriver extends BaseDriver implements ExecutionDriver {
     'op.recover',
     'op.killAll',
   ]);
+
+  /** `berth bench`'s same-run reference: `virsh create` of a bare domain + wait. */
+  readonly rawBaseline = new VirshCreateBaseline(DEFAULT_URI);
 
   async fingerprint(): Promise<Fingerprint> {
     const uri = DEFAULT_URI;

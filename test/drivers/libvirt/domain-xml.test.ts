@@ -1,6 +1,6 @@
 import { convert } from 'xmlbuilder2';
 import { defaultSpec, type Spec } from '../../../core';
-import { commonDomain, lxcDomain, renderDomainXml, INIT_PATH_IN_CONTAINER, type DomainInputs } from '../../../drivers/libvirt/domain-xml';
+import { bareLxcDomainXml, commonDomain, lxcDomain, renderDomainXml, INIT_PATH_IN_CONTAINER, type DomainInputs } from '../../../drivers/libvirt/domain-xml';
 import { capabilityMasks } from '../../../drivers/libvirt/init-arguments';
 import { parseMountOptions, tmpfsSizeKiB, MS } from '../../../drivers/libvirt/mount-options';
 import { parseInitStatus } from '../../../drivers/libvirt/init-status';
@@ -147,6 +147,15 @@ describe('libvirt domain XML (LXC)', () => {
     for (const [edit, message] of cases) {
       expect(() => lxcDomain(spec(['true'], edit), inputs)).toThrow(message);
     }
+  });
+});
+
+describe('the bare domain of the raw baseline', () => {
+  it('runs the command itself as init on a read-only rootfs with a private network', () => {
+    const d = (convert(bareLxcDomainXml('raw-x', '/r', ['/bin/echo', 'a b'], 1024), { format: 'object' }) as any).domain;
+    expect(d.os).toMatchObject({ type: 'exe', init: '/bin/echo', initarg: 'a b' });
+    expect(d.features).toHaveProperty('privnet');
+    expect(d.devices.filesystem).toMatchObject({ source: { '@dir': '/r' }, target: { '@dir': '/' }, readonly: {} });
   });
 });
 
