@@ -43,7 +43,9 @@ start() {
   # unshare exec()s sh, which exec()s libvirtd: the pid of the background job is libvirtd's own.
   # shellcheck disable=SC2016
   LIBVIRT_DRIVER_DIR=$DRIVERS setsid unshare --mount --propagation slave -- sh -c '
-    if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
+    if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified; then
+      umount /sys/fs/cgroup/unified || { echo "libvirtd.sh: cannot unmount /sys/fs/cgroup/unified in the private namespace" >&2; exit 1; }
+    fi
     exec libvirtd' </dev/null >>"$LOG" 2>&1 &
   local pid=$!
   echo "$pid" >"$PIDFILE"
