@@ -168,10 +168,10 @@ suite('libvirt driver lifecycle (real libvirt LXC domains)', () => {
     await h.driver.pause(ref);
     expect((await h.driver.state(ref)).status).toBe('paused');
     expect(virsh('domstate', String(ref.handle.uuid)).stdout.trim()).toBe('paused');
-    const frozen = fs.readFileSync(`/proc/${(await h.driver.state(ref)).pid}/status`, 'utf8');
-    expect(frozen).toMatch(/State:\s+[DS]/);
+    expect(hostCgroupFile(Number(ref.handle.initPid), 'freezer', 'freezer.state')).toBe('FROZEN');
     await h.driver.resume(ref);
     expect((await h.driver.state(ref)).status).toBe('running');
+    expect(hostCgroupFile(Number(ref.handle.initPid), 'freezer', 'freezer.state')).toBe('THAWED');
     await h.driver.delete(ref, true);
   });
 
