@@ -1,0 +1,83 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import type Docker from 'dockerode';
+import { BackendCommandError, BerthError } from '../../core';
+
+export const ROOTFS_REPOSITORY = 'berth-rootfs';
+const HASH_FORMAT = 'berth-rootfs-hash-1';
+
+/**
+ * A cheap fingerprint of a rootfs tree: for every entry (sorted, not following symlinks) its relative
+ * path, type and mode, owner, size, mtime and ctime in nanoseconds, device number and symlink target.
+ * File contents are not read: a change that keeps size, mtime and ctime is not seen. ctime cannot be
+ * set from user space, so any write, chmod, chown or rename inside the tree changes the hash; a copy
+ * of the same tree gets a new hash (and is imported once more, which is safe).
+ */
+export function rootfsHash(root: string): string {
+  const hash = crypto.createHash('sha256').update(HASH_FORMAT);
+  const walk = (rel: string) => {
+    const abs = rel ? path.join(root, rel) : root;
+    const st = fs.lstatSync(abs, { bigint: true });
+    const link = st.isSymbolicLink() ? fs.readlinkSync(abs) : '';
+    hash.update(`${rel}\0${st.mode}\0${st.uid}\0${st.gid}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.rdev}\0${link}\n`);
+    if (st.isDirectory()) {
+      for (const name of fs.readdirSync(abs).sort()) walk(rel ? `${rel}/${name}` : name);
+    }
+  };
+  walk('');
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** The image tag for a rootfs, importing the tree (as a tar stream) only when no image has that tag yet. */
+export async function ensureRootfsImage(docker: Docker, root: string): Promise<{ image: string; imported: boolean }> {
+  const image = `${ROOTFS_REPOSITORY}:${rootfsHash(root)}`;
+  if (await imageExists(docker, image)) return { image, imported: false };
+  await importTree(docker, root, image);
+  if (!(await imageExists(docker, image))) throw new BerthError('BACKEND_FAILED', `docker: importing ${root} did not produce image ${image}`);
+  return { image, imported: true };
+}
+
+async function imageExists(docker: Docker, image: string): Promise<boolean> {
+  try {
+    await docker.getImage(image).inspect();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
+async function importTree(docker: Docker, root: string, image: string): Promise<void> {
+  const argv = ['tar', '--numeric-owner', '--xattrs', '-C', root, '-cf', '-', '.'];
+  const tar = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: Buffer[] = [];
+  tar.stderr.on('data', (d: Buffer) => stderr.push(d));
+  const tarExit = new Promise<number>((resolve, reject) => {
+    tar.on('error', reject);
+    tar.on('close', (code) => resolve(code ?? 128));
+  });
+  const [repo, tag] = image.split(':') as [string, string];
+  try {
+    const progress = await docker.importImage(tar.stdout, { repo, tag });
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(progress, (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
+        const failed = output?.find((o) => o.error || o.errorDetail);
+        if (err) reject(err);
+        else if (failed) reject(new BerthError('BACKEND_FAILED', `docker import: ${failed.errorDetail?.message ?? failed.error}`));
+        else resolve();
+      });
+    });
+  } catch (err) {
+    if (tar.exitCode === null) tar.kill('SIGKILL');
+    await tarExit.catch(() => undefined);
+    throw err;
+  }
+  const code = await tarExit;
+  if (code !== 0) {
+    // A truncated tree must not stay cached under the hash of the whole one.
+    await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    throw new BackendCommandError(argv, code, Buffer.concat(stderr).toString(), `packing ${root} for docker import`);
+  }
+}
