@@ -326,7 +326,7 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
   }
 
   override async update(ref: ContainerRef, resources: Resources): Promise<void> {
-    const body = dockerUpdateBody(resources);
+    const body = dockerUpdateBody(resources, ref.spec.linux?.resources);
     try {
       const result = (await this.container(ref).update(body)) as { Warnings?: string[] | null };
       if (result?.Warnings && result.Warnings.length > 0) throw new BerthError('FEATURE_NOT_SUPPORTED', `docker update: ${result.Warnings.join('; ')}`);
