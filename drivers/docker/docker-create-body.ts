@@ -115,6 +115,8 @@ export function dockerCreateBody(spec: Spec, options: CreateBodyOptions): Docker
     throw new DockerRefusalError(field, `needs Docker API ${MASKED_PATHS_API} or later (this engine speaks ${options.apiVersion})`);
   }
   Object.assign(host, resourceConfig(linux.resources ?? {}, 'linux.resources'));
+  // OCI: a memory limit without a swap limit leaves memory+swap unlimited; Docker would make it twice the limit.
+  if (host.Memory !== undefined && host.MemorySwap === undefined) host.MemorySwap = -1;
   return body;
 }
 

@@ -4,8 +4,9 @@
 #          notes: no iptables, no bridge), record its pid in /run/berth-test/dockerd.pid, wait until
 #          it answers on the socket.
 #   stop:  stop exactly that pid (SIGTERM, then SIGKILL after 30 s) and wait until it has exited.
-# It never touches a system dockerd: tests reach this one through BERTH_TEST_DOCKER_HOST's default,
-# unix:///run/berth-test/docker.sock (see test/drivers/docker/docker-test-env.ts).
+# It never touches a system dockerd. It publishes DOCKER_HOST=unix:///run/berth-test/docker.sock in
+# /run/berth-test/dockerd.env, which jest loads (test/helpers/daemon-env.ts), so the docker driver's
+# default (DOCKER_HOST, else /var/run/docker.sock) reaches this engine in tests only.
 set -euo pipefail
 
 dir=/run/berth-test
@@ -14,6 +15,7 @@ pidfile="$dir/dockerd.pid"
 exec_root="$dir/docker-exec"
 data_root=/var/lib/berth-test/docker
 log="$dir/dockerd.log"
+envfile="$dir/dockerd.env"
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ]; }
 answers() { docker -H "unix://$sock" version --format '{{.Server.APIVersion}}' >/dev/null 2>&1; }
@@ -36,6 +38,7 @@ start() {
   for _ in $(seq 1 300); do
     if answers; then
       rm -f "$pidfile.starting"
+      echo "DOCKER_HOST=unix://$sock" >"$envfile"
       echo "dockerd.sh: dockerd $(cat "$pidfile") answers on unix://$sock" >&2
       return 0
     fi
@@ -53,6 +56,7 @@ start() {
 
 stop() {
   local pid=""
+  rm -f "$envfile"
   [ -f "$pidfile" ] && pid="$(cat "$pidfile")"
   [ -z "$pid" ] && [ -f "$pidfile.starting" ] && pid="$(cat "$pidfile.starting")"
   if ! pid_alive "$pid"; then

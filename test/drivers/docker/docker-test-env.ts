@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { dockerClient } from '../../../drivers/docker/docker-connection';
 import { DockerDriver } from '../../../drivers/docker/docker-driver';
 import { DriverRegistry } from '../../../core/registry/driver-registry';
 import { ContainerManager } from '../../../core/runtime/container-manager';
@@ -9,11 +10,11 @@ import type { DriversConfig } from '../../../core/registry/drivers-config';
 import * as path from 'node:path';
 
 /**
- * The engine the tests use: the private dockerd that scripts/daemons/dockerd.sh starts, or another
- * one named by BERTH_TEST_DOCKER_HOST. Tests pass it as the drivers.json option `host`, never
- * through DOCKER_HOST, so a developer's own engine is not touched.
+ * The engine the tests use: the private dockerd that scripts/daemons/dockerd.sh starts, whose
+ * DOCKER_HOST jest loads from /run/berth-test/dockerd.env (test/helpers/daemon-env.ts). These tests
+ * also pass it as the drivers.json option `host`, the way a user's drivers.json would.
  */
-export const TEST_DOCKER_HOST = process.env.BERTH_TEST_DOCKER_HOST ?? 'unix:///run/berth-test/docker.sock';
+export const TEST_DOCKER_HOST = process.env.DOCKER_HOST || 'unix:///run/berth-test/docker.sock';
 export const TEST_OPTIONS = { host: TEST_DOCKER_HOST };
 
 export function testDriver(): DockerDriver {
@@ -21,7 +22,7 @@ export function testDriver(): DockerDriver {
 }
 
 export function testDocker(): Docker {
-  return new Docker({ socketPath: TEST_DOCKER_HOST.replace(/^unix:\/\//, '') });
+  return dockerClient(TEST_DOCKER_HOST);
 }
 
 /** A ContainerManager whose registry has only the docker driver, pointed at the test engine. */
