@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import { DockerApi } from './docker-api';
 import type { JsonValue } from '../../core';
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
@@ -15,9 +15,9 @@ export function resolveDockerHost(options: Readonly<Record<string, JsonValue>>, 
 }
 
 /** A dockerode client for a `DOCKER_HOST`-style address. TLS settings come from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH when the address is DOCKER_HOST's own. */
-export function dockerClient(dockerHost: string, env: NodeJS.ProcessEnv = process.env): Docker {
-  if (dockerHost.startsWith('unix://')) return new Docker({ socketPath: dockerHost.slice('unix://'.length) });
-  if (dockerHost === env.DOCKER_HOST) return new Docker();
+export function dockerClient(dockerHost: string, env: NodeJS.ProcessEnv = process.env): DockerApi {
+  if (dockerHost.startsWith('unix://')) return DockerApi.connect({ socketPath: dockerHost.slice('unix://'.length) });
+  if (dockerHost === env.DOCKER_HOST) return DockerApi.connect();
   const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
-  return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+  return DockerApi.connect({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
 }

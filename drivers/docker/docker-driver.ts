@@ -25,6 +25,7 @@ import {
 import { dockerCreateBody } from './docker-create-body';
 import { dockerUpdateBody } from './docker-update-body';
 import { dockerClient, resolveDockerHost } from './docker-connection';
+import type { DockerApi } from './docker-api';
 import { dockerError, engineMessage, statusOf } from './docker-error';
 import { DockerRefusalError } from './docker-refusal-error';
 import { ensureRootfsImage } from './rootfs-image';
@@ -168,7 +169,7 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
     const body = dockerCreateBody(request.spec, { image, apiVersion: version.ApiVersion, ...(attach ? { attach } : {}), labels });
     let created: { Id: string; Warnings?: string[] | null };
     try {
-      created = await dialJson(docker, { path: '/containers/create?', method: 'POST', options: { ...body, _query: { name } }, statusCodes: { 200: true, 201: true } });
+      created = await docker.createContainer(name, body);
     } catch (err) {
       if (statusOf(err) === 409) throw new BerthError('CONTAINER_EXISTS', `docker: a container named ${name} already exists`, { cause: err });
       throw dockerError(err, 'create');
@@ -374,7 +375,7 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
     return h as DockerHandle;
   }
 
-  private client(ref: ContainerRef): Docker {
+  private client(ref: ContainerRef): DockerApi {
     const h = ref.handle as Partial<DockerHandle>;
     return dockerClient(h.dockerHost ?? resolveDockerHost(ref.options));
   }
@@ -395,13 +396,6 @@ function feedStdin(fd: number, stream: Duplex): void {
   const input = fs.createReadStream('', { fd, autoClose: false });
   input.on('error', () => stream.end());
   input.pipe(stream, { end: true });
-}
-
-/** One engine call through dockerode's transport, returning the engine's JSON as is (create's Warnings included). */
-function dialJson<T>(docker: Docker, options: { path: string; method: string; options: object; statusCodes: Record<number, boolean | string> }): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    docker.modem.dial(options, (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)));
-  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

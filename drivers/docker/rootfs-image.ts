@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import type Docker from 'dockerode';
+import type { DockerApi } from './docker-api';
 import { BackendCommandError, BerthError } from '../../core';
 
 export const ROOTFS_REPOSITORY = 'berth-rootfs';
@@ -31,7 +31,7 @@ export function rootfsHash(root: string): string {
 }
 
 /** The image tag for a rootfs, importing the tree (as a tar stream) only when no image has that tag yet. */
-export async function ensureRootfsImage(docker: Docker, root: string): Promise<{ image: string; imported: boolean }> {
+export async function ensureRootfsImage(docker: DockerApi, root: string): Promise<{ image: string; imported: boolean }> {
   const image = `${ROOTFS_REPOSITORY}:${rootfsHash(root)}`;
   if (await imageExists(docker, image)) return { image, imported: false };
   await importTree(docker, root, image);
@@ -39,7 +39,7 @@ export async function ensureRootfsImage(docker: Docker, root: string): Promise<{
   return { image, imported: true };
 }
 
-async function imageExists(docker: Docker, image: string): Promise<boolean> {
+async function imageExists(docker: DockerApi, image: string): Promise<boolean> {
   try {
     await docker.getImage(image).inspect();
     return true;
@@ -49,7 +49,7 @@ async function imageExists(docker: Docker, image: string): Promise<boolean> {
   }
 }
 
-async function importTree(docker: Docker, root: string, image: string): Promise<void> {
+async function importTree(docker: DockerApi, root: string, image: string): Promise<void> {
   const argv = ['tar', '--numeric-owner', '--xattrs', '-C', root, '-cf', '-', '.'];
   const tar = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
@@ -60,15 +60,7 @@ async function importTree(docker: Docker, root: string, image: string): Promise<
   });
   const [repo, tag] = image.split(':') as [string, string];
   try {
-    const progress = await docker.importImage(tar.stdout, { repo, tag });
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(progress, (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
-        const failed = output?.find((o) => o.error || o.errorDetail);
-        if (err) reject(err);
-        else if (failed) reject(new BerthError('BACKEND_FAILED', `docker import: ${failed.errorDetail?.message ?? failed.error}`));
-        else resolve();
-      });
-    });
+    await docker.importImage(tar.stdout, repo, tag);
   } catch (err) {
     if (tar.exitCode === null) tar.kill('SIGKILL');
     await tarExit.catch(() => undefined);

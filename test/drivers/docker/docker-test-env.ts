@@ -1,6 +1,5 @@
 import * as crypto from 'node:crypto';
-import type Docker from 'dockerode';
-import { dockerClient } from '../../../drivers/docker/docker-connection';
+import Docker from 'dockerode';
 import { DockerDriver } from '../../../drivers/docker/docker-driver';
 import { DriverRegistry } from '../../../core/registry/driver-registry';
 import { ContainerManager } from '../../../core/runtime/container-manager';
@@ -22,7 +21,8 @@ export function testDriver(): DockerDriver {
 }
 
 export function testDocker(): Docker {
-  return dockerClient(TEST_DOCKER_HOST);
+  // Full dockerode for the tests' own checks (listImages, listContainers...); unix sockets only.
+  return new Docker({ socketPath: TEST_DOCKER_HOST.replace(/^unix:\/\//, '') });
 }
 
 /** A ContainerManager whose registry has only the docker driver, pointed at the test engine. */
