@@ -22,7 +22,7 @@ import {
   type LogsRequest,
   type Resources,
 } from '../../core';
-import { dockerCreateBody } from './docker-create-body';
+import { apiAtLeast, dockerCreateBody } from './docker-create-body';
 import { dockerUpdateBody } from './docker-update-body';
 import { dockerClient, resolveDockerHost } from './docker-connection';
 import type { DockerApi } from './docker-api';
@@ -125,6 +125,16 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
     const docker = dockerClient(dockerHost);
     try {
       const v = await withTimeout(docker.version(), 5000, `no answer from ${dockerHost} within 5 s`);
+      if (!apiAtLeast(v.ApiVersion, MIN_API_VERSION)) {
+        return {
+          available: false,
+          reason: `Docker ${v.Version} speaks API ${v.ApiVersion}; berth needs ${MIN_API_VERSION} (Docker 20.10) or later`,
+          installHint: 'upgrade the Docker engine',
+          version: v.Version,
+          health: 'unhealthy',
+          attributes: { dockerHost, apiVersion: v.ApiVersion },
+        };
+      }
       return {
         available: true,
         version: v.Version,
@@ -163,10 +173,11 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
     const attach = request.stdio.kind === 'fds' ? { stdin: stdin !== null } : undefined;
     const name = containerName(request);
     const labels = { 'org.berth.id': request.id, 'org.berth.state-dir': request.stateDir };
+    assertApiVersion(version.ApiVersion, dockerHost);
     // Translate first: a refusal leaves nothing behind, not even an image.
-    dockerCreateBody(request.spec, { image: 'probe', apiVersion: version.ApiVersion, ...(attach ? { attach } : {}), labels });
+    const body = dockerCreateBody(request.spec, { image: '', apiVersion: version.ApiVersion, ...(attach ? { attach } : {}), labels });
     const { image } = await ensureRootfsImage(docker, request.spec.root!.path).catch((err: unknown) => Promise.reject(dockerError(err, 'import rootfs')));
-    const body = dockerCreateBody(request.spec, { image, apiVersion: version.ApiVersion, ...(attach ? { attach } : {}), labels });
+    body.Image = image;
     let created: { Id: string; Warnings?: string[] | null };
     try {
       created = await docker.createContainer(name, body);
@@ -382,6 +393,18 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
 
   private container(ref: ContainerRef): Docker.Container {
     return this.client(ref).getContainer(this.handle(ref).containerId);
+  }
+}
+
+/**
+ * The oldest Engine API the mapping was verified on (Docker 20.10). Older engines would silently
+ * ignore fields they do not know (CgroupnsMode, MaskedPaths...), so they are reported unavailable.
+ */
+export const MIN_API_VERSION = '1.41';
+
+function assertApiVersion(apiVersion: string, dockerHost: string): void {
+  if (!apiAtLeast(apiVersion, MIN_API_VERSION)) {
+    throw new BerthError('DRIVER_UNAVAILABLE', `docker: the engine at ${dockerHost} speaks API ${apiVersion}; berth needs ${MIN_API_VERSION} or later`);
   }
 }
 
