@@ -304,10 +304,14 @@ live('delete with an empty handle removes a half-created container by its derive
   const name = containerName({ id, stateDir });
   const image = `${ROOTFS_REPOSITORY}:${rootfsHash(rootfs)}`;
   await docker.createContainer({ name, Image: image, Cmd: ['true'] });
-  const ref = { id, bundle: state.root, spec: spec(['true']), stateDir, options: TEST_OPTIONS, handle: {} };
-  await testDriver().delete(ref, true);
-  expect(await inspectOrNull(name)).toBeNull();
-  await testDriver().delete(ref, true); // idempotent
+  try {
+    const ref = { id, bundle: state.root, spec: spec(['true']), stateDir, options: TEST_OPTIONS, handle: {} };
+    await testDriver().delete(ref, true);
+    expect(await inspectOrNull(name)).toBeNull();
+    await testDriver().delete(ref, true); // idempotent
+  } finally {
+    await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+  }
 });
 
 live('refusals name the field and leave no container or record behind', async () => {
