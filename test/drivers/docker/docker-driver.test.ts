@@ -104,6 +104,7 @@ live('the default spec: private namespaces, Docker-provided standard mounts, rea
     'echo kcore=$(cat /proc/timer_list 2>/dev/null | wc -c)',
     'echo seccomp=$(grep "^Seccomp:" /proc/self/status | cut -f2)',
     'echo shm=$(grep " /dev/shm " /proc/mounts | grep -o "size=[0-9]*k")',
+    'echo mounts=$(for d in /proc /dev /dev/pts /dev/shm /dev/mqueue /sys /sys/fs/cgroup/memory; do grep " $d " /proc/mounts | cut -d" " -f3,4 | cut -d, -f1; done | tr "\n" " ")',
   ].join('; ');
   const r = await runForeground(spec(['sh', '-c', script]));
   expect(r.stderr).toBe('');
@@ -120,6 +121,7 @@ live('the default spec: private namespaces, Docker-provided standard mounts, rea
     kcore: '0',
     seccomp: '0', // no linux.seccomp in the spec: no filter (Docker's default profile is not applied)
     shm: 'size=65536k',
+    mounts: 'proc rw tmpfs rw devpts rw tmpfs rw mqueue rw sysfs ro cgroup ro',
   });
 });
 
