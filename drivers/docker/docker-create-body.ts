@@ -83,11 +83,12 @@ export function dockerCreateBody(spec: Spec, options: CreateBodyOptions): Docker
     AttachStdin: options.attach?.stdin ?? false,
     OpenStdin: options.attach?.stdin ?? false,
     StdinOnce: options.attach?.stdin ?? false,
-    Tty: false,
+    Tty: proc.terminal ?? false,
     NetworkDisabled: host.NetworkMode === 'none',
     HostConfig: host,
   };
-  if (proc.terminal) throw new DockerRefusalError('process.terminal', 'a terminal is not offered by this driver');
+  // API 1.41 ignores HostConfig.ConsoleSize on Linux, and a resize after start races the process.
+  if (proc.consoleSize) throw new DockerRefusalError('process.consoleSize', 'the terminal size cannot be set before the process starts');
   if (spec.hostname) body.Hostname = spec.hostname;
   if (spec.domainname) body.Domainname = spec.domainname;
   if ((proc.user.additionalGids ?? []).length > 0) host.GroupAdd = proc.user.additionalGids!.map(String);

@@ -29,7 +29,7 @@ import type { DockerApi } from './docker-api';
 import { dockerError, engineMessage, statusOf } from './docker-error';
 import { DockerRefusalError } from './docker-refusal-error';
 import { ensureRootfsImage } from './rootfs-image';
-import { FrameDemuxer, pumpFrames } from './stream-demux';
+import { FrameDemuxer, pumpOutput, writeAll } from './stream-demux';
 
 /** drivers.json options of the docker entry (see docker-connection.ts). */
 export const DockerDriverOptions = Symbol.for('berth.DockerDriverOptions');
@@ -62,6 +62,7 @@ const FEATURES: readonly Feature[] = [
   'process.cwd',
   'process.user',
   'process.user.additionalGids',
+  'process.terminal',
   'process.capabilities',
   'process.rlimits',
   'process.noNewPrivileges',
@@ -191,7 +192,7 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
       // A limit the engine discarded would be silently ignored: refuse instead.
       const warnings = created.Warnings ?? [];
       if (warnings.length > 0) throw new BerthError('FEATURE_NOT_SUPPORTED', `docker create: ${warnings.join('; ')}: not supported by driver "docker"`);
-      if (request.stdio.kind === 'fds') await this.attach(container, request.stdio);
+      if (request.stdio.kind === 'fds') await this.attach(container, request.stdio, body.Tty ?? false);
     } catch (err) {
       await container.remove({ force: true }).catch(() => undefined);
       throw dockerError(err, 'attach');
@@ -280,7 +281,6 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
   }
 
   override async exec(ref: ContainerRef, request: ExecRequest): Promise<ExitResult> {
-    if (request.tty) throw new DockerRefusalError('exec.tty', 'a terminal is not offered by this driver');
     if ((request.user?.additionalGids ?? []).length > 0) {
       throw new DockerRefusalError('exec.user.additionalGids', 'Docker exec takes no supplementary groups of its own');
     }
@@ -295,10 +295,10 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
         AttachStdout: true,
         AttachStderr: true,
         AttachStdin: stdin !== null,
-        Tty: false,
+        Tty: request.tty ?? false,
       });
-      const stream = (await exec.start({ hijack: true, stdin: stdin !== null })) as Duplex;
-      const done = pumpFrames(stream, request.stdio);
+      const stream = (await exec.start({ hijack: true, stdin: stdin !== null, Tty: request.tty ?? false })) as Duplex;
+      const done = pumpOutput(stream, request.stdio, request.tty ?? false);
       if (stdin !== null) feedStdin(stdin, stream);
       await done;
       const info = await exec.inspect();
@@ -347,18 +347,23 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
     }
   }
 
-  /** Docker's own log (json-file): each stream to its own fd. */
+  /** Docker's own log (json-file): each stream to its own fd (one stream with a terminal). */
   override async logs(ref: ContainerRef, request: LogsRequest): Promise<void> {
     const fds = { stdout: request.stdout, stderr: request.stderr };
+    const tty = ref.spec.process?.terminal ?? false;
     try {
       if (request.follow) {
         const stream = (await this.container(ref).logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
-        await pumpFrames(stream, fds);
+        await pumpOutput(stream, fds, tty);
       } else {
         const buffer = (await this.container(ref).logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
-        const demux = new FrameDemuxer(fds);
-        demux.push(buffer);
-        await demux.flushed();
+        if (tty) {
+          await writeAll(fds.stdout, buffer);
+        } else {
+          const demux = new FrameDemuxer(fds);
+          demux.push(buffer);
+          await demux.flushed();
+        }
       }
     } catch (err) {
       throw dockerError(err, 'logs');
@@ -366,13 +371,13 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
   }
 
   /** Attach before start (as `docker run` does) so no output is lost; stdout and stderr stay apart. */
-  private async attach(container: Docker.Container, stdio: { stdin: number | null; stdout: number; stderr: number }): Promise<void> {
+  private async attach(container: Docker.Container, stdio: { stdin: number | null; stdout: number; stderr: number }, tty: boolean): Promise<void> {
     const withStdin = stdio.stdin !== null;
     const stream = (await container.attach({ stream: true, stdout: true, stderr: true, stdin: withStdin, hijack: withStdin })) as Duplex & {
       socket?: Socket;
     };
     const socket = (stream.socket ?? (stream as unknown as Socket)) as Socket;
-    const done = pumpFrames(stream, stdio);
+    const done = pumpOutput(stream, stdio, tty);
     done.catch(() => undefined);
     if (stdio.stdin !== null) feedStdin(stdio.stdin, stream);
     // Do not hold a `create`-only process open; wait() takes a reference again.

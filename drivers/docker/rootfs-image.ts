@@ -1,12 +1,16 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { DockerApi } from './docker-api';
 import { BackendCommandError, BerthError } from '../../core';
+import { withFileLock } from '../../core/state/file-lock';
 
 export const ROOTFS_REPOSITORY = 'berth-rootfs';
 const HASH_FORMAT = 'berth-rootfs-hash-1';
+/** How long a create waits for another process importing the same rootfs. */
+const IMPORT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
 
 /**
  * A cheap fingerprint of a rootfs tree: for every entry (sorted, not following symlinks) its relative
@@ -32,11 +36,17 @@ export function rootfsHash(root: string): string {
 
 /** The image tag for a rootfs, importing the tree (as a tar stream) only when no image has that tag yet. */
 export async function ensureRootfsImage(docker: DockerApi, root: string): Promise<{ image: string; imported: boolean }> {
-  const image = `${ROOTFS_REPOSITORY}:${rootfsHash(root)}`;
+  const hash = rootfsHash(root);
+  const image = `${ROOTFS_REPOSITORY}:${hash}`;
   if (await imageExists(docker, image)) return { image, imported: false };
-  await importTree(docker, root, image);
-  if (!(await imageExists(docker, image))) throw new BerthError('BACKEND_FAILED', `docker: importing ${root} did not produce image ${image}`);
-  return { image, imported: true };
+  // One import per hash at a time on this host: a second concurrent import would retag the image
+  // and leave the first one dangling.
+  return withFileLock(path.join(os.tmpdir(), `berth-docker-import-${hash}.lock`), async () => {
+    if (await imageExists(docker, image)) return { image, imported: false };
+    await importTree(docker, root, image);
+    if (!(await imageExists(docker, image))) throw new BerthError('BACKEND_FAILED', `docker: importing ${root} did not produce image ${image}`);
+    return { image, imported: true };
+  }, IMPORT_LOCK_TIMEOUT_MS);
 }
 
 async function imageExists(docker: DockerApi, image: string): Promise<boolean> {

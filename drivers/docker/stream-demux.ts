@@ -57,3 +57,24 @@ export async function writeAll(fd: number, data: Buffer): Promise<void> {
     }
   }
 }
+
+/**
+ * With a terminal Docker does not multiplex: the stream is the pty's raw output (stdout and stderr
+ * already merged by the terminal). Copy it to one fd; resolves once it ended and is written.
+ */
+export function pumpRaw(stream: Readable, fd: number): Promise<void> {
+  let writing: Promise<void> = Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer) => {
+      writing = writing.then(() => writeAll(fd, chunk));
+    });
+    stream.on('error', reject);
+    stream.on('close', () => resolve());
+    stream.on('end', () => resolve());
+  }).then(() => writing);
+}
+
+/** Demultiplexed frames, or the raw stream of a terminal. */
+export function pumpOutput(stream: Readable, fds: { stdout: number; stderr: number }, tty: boolean): Promise<void> {
+  return tty ? pumpRaw(stream, fds.stdout) : pumpFrames(stream, fds);
+}

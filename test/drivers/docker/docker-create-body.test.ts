@@ -95,7 +95,11 @@ describe('dockerCreateBody', () => {
     expect(body.HostConfig).toMatchObject({ GroupAdd: ['44', '45'], OomScoreAdj: -200, Ulimits: [{ Name: 'nproc', Soft: 5, Hard: 10 }] });
     expect(body.HostConfig.SecurityOpt).toContain('no-new-privileges=false');
     expect(refusal((s) => (s.process!.user.umask = 0o22)).field).toBe('process.user.umask');
-    expect(refusal((s) => (s.process!.terminal = true)).field).toBe('process.terminal');
+    expect(dockerCreateBody(spec((s) => (s.process!.terminal = true)), options).Tty).toBe(true);
+    expect(refusal((s) => {
+      s.process!.terminal = true;
+      s.process!.consoleSize = { height: 24, width: 80 };
+    }).field).toBe('process.consoleSize');
   });
 
   test('mounts: bind with ro and propagation, tmpfs keeps exec/suid/dev explicit, standard mounts checked', () => {

@@ -91,6 +91,31 @@ live('foreground run: stdin is fed to the container and closed at its end', asyn
   }
 });
 
+live('a terminal: the process gets a pty; its output (one stream) reaches stdout, in foreground, logs and exec', async () => {
+  const fg = await runForeground(spec(['sh', '-c', 'tty; echo err >&2; exit 2'], (x) => (x.process!.terminal = true)));
+  expect(fg).toEqual({ exitCode: 2, stdout: '/dev/pts/0\r\nerr\r\n', stderr: '' });
+
+  const id = testId();
+  ids.push(id);
+  await manager.create({ id, bundle: state.root, spec: spec(['sh', '-c', 'echo hello; echo oops >&2; exec sleep 300'], (x) => (x.process!.terminal = true)), driver, stdio: { kind: 'log' } });
+  await manager.start(id);
+  let logs = { stdout: '', stderr: '' };
+  for (let i = 0; i < 50 && !logs.stdout.includes('oops'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const io = captureStdio();
+    await manager.logs(id, { follow: false, stdout: io.stdout, stderr: io.stderr });
+    logs = io.read();
+    io.close();
+  }
+  expect(logs).toEqual({ stdout: 'hello\r\noops\r\n', stderr: '' });
+  const io = captureStdio();
+  const ex = await manager.exec(id, { args: ['sh', '-c', 'tty; echo e >&2; exit 5'], tty: true, stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
+  expect(ex.exitCode).toBe(5);
+  expect(io.read().stdout).toMatch(/^\/dev\/pts\/\d+\r\ne\r\n$/);
+  io.close();
+  await manager.delete(id, true);
+});
+
 live('the default spec: private namespaces, Docker-provided standard mounts, read-only root, masked paths', async () => {
   const script = [
     'echo pid=$$',
