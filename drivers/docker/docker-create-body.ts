@@ -29,6 +29,11 @@ export interface CreateBodyOptions {
   /** Attach stdout/stderr (a foreground run); `stdin` opens the container's stdin too. */
   attach?: { stdin: boolean };
   labels?: Record<string, string>;
+  /**
+   * The host's name: a new uts namespace starts as a copy of the host's, so a spec with a uts
+   * namespace and no hostname keeps it (Docker would name the container after its id).
+   */
+  hostHostname?: string;
 }
 
 /** The API version from which MaskedPaths/ReadonlyPaths were verified to be honoured. */
@@ -90,6 +95,7 @@ export function dockerCreateBody(spec: Spec, options: CreateBodyOptions): Docker
   // API 1.41 ignores HostConfig.ConsoleSize on Linux, and a resize after start races the process.
   if (proc.consoleSize) throw new DockerRefusalError('process.consoleSize', 'the terminal size cannot be set before the process starts');
   if (spec.hostname) body.Hostname = spec.hostname;
+  else if (host.UTSMode === '' && options.hostHostname) body.Hostname = options.hostHostname;
   if (spec.domainname) body.Domainname = spec.domainname;
   if ((proc.user.additionalGids ?? []).length > 0) host.GroupAdd = proc.user.additionalGids!.map(String);
   if (proc.user.umask !== undefined) throw new DockerRefusalError('process.user.umask', 'Docker has no umask setting');

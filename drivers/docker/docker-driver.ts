@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -176,7 +177,7 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
     const labels = { 'org.berth.id': request.id, 'org.berth.state-dir': request.stateDir };
     assertApiVersion(version.ApiVersion, dockerHost);
     // Translate first: a refusal leaves nothing behind, not even an image.
-    const body = dockerCreateBody(request.spec, { image: '', apiVersion: version.ApiVersion, ...(attach ? { attach } : {}), labels });
+    const body = dockerCreateBody(request.spec, { image: '', apiVersion: version.ApiVersion, hostHostname: os.hostname(), ...(attach ? { attach } : {}), labels });
     const { image } = await ensureRootfsImage(docker, request.spec.root!.path).catch((err: unknown) => Promise.reject(dockerError(err, 'import rootfs')));
     body.Image = image;
     let created: { Id: string; Warnings?: string[] | null };

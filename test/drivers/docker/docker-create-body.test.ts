@@ -63,6 +63,16 @@ describe('dockerCreateBody', () => {
     });
   });
 
+  test('a uts namespace without a hostname keeps the host\'s name, as a new uts namespace does', () => {
+    const body = dockerCreateBody(spec((s) => delete s.hostname), { ...options, hostHostname: 'host1' });
+    expect(body.Hostname).toBe('host1');
+    const hostUts = dockerCreateBody(spec((s) => {
+      delete s.hostname;
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts');
+    }), { ...options, hostHostname: 'host1' });
+    expect(hostUts.Hostname).toBeUndefined();
+  });
+
   test('a foreground run attaches stdout/stderr, and stdin only when given', () => {
     expect(dockerCreateBody(spec(), { ...options, attach: { stdin: false } })).toMatchObject({ AttachStdout: true, AttachStderr: true, AttachStdin: false, OpenStdin: false });
     expect(dockerCreateBody(spec(), { ...options, attach: { stdin: true } })).toMatchObject({ AttachStdin: true, OpenStdin: true, StdinOnce: true });

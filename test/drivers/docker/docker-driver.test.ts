@@ -234,13 +234,15 @@ live('process, resources, mounts, sysctl and seccomp reach the container', async
   }
 });
 
-live('a non-root user with supplementary groups keeps only the bounding set', async () => {
-  const r = await runForeground(spec(['sh', '-c', 'id; grep CapEff /proc/self/status'], (x) => {
+live('a non-root user with supplementary groups keeps only the bounding set; no hostname keeps the host's', async () => {
+  const r = await runForeground(spec(['sh', '-c', 'id; grep CapEff /proc/self/status; hostname'], (x) => {
+    delete x.hostname;
     x.process!.user = { uid: 1000, gid: 1000, additionalGids: [44] };
     const caps = ['CAP_CHOWN'];
     x.process!.capabilities = { bounding: caps, effective: [], permitted: [] };
   }));
-  expect(r.stdout).toBe('uid=1000 gid=1000 groups=44,1000\nCapEff:\t0000000000000000\n');
+  // No hostname with a uts namespace: the host's name, as a fresh uts namespace has.
+  expect(r.stdout).toBe(`uid=1000 gid=1000 groups=44,1000\nCapEff:\t0000000000000000\n${os.hostname()}\n`);
 });
 
 live('namespaces left out of the spec are the host\'s', async () => {
