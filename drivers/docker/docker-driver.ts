@@ -1,6 +1,8 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
+import * as tty from 'node:tty';
 import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -54,6 +56,8 @@ export interface DockerHandle {
 interface Attachment {
   socket: Socket | undefined;
   done: Promise<void>;
+  /** Stop reading the caller's stdin once the container has exited. */
+  stopInput?: () => void;
 }
 const attachments = new Map<string, Attachment>();
 
@@ -245,6 +249,7 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
     if (attachment) {
       // The engine closes the attach stream once the container's output is drained.
       await withTimeout(attachment.done, 10000, 'attach stream').catch(() => undefined);
+      attachment.stopInput?.();
       attachments.delete(handle.containerId);
     }
     const s = await this.state(ref).catch(() => undefined);
@@ -276,6 +281,7 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
       if (statusOf(err) !== 404) throw dockerError(err, 'remove');
     }
     if (attachment) {
+      attachment.stopInput?.();
       attachment.socket?.destroy();
       attachments.delete(handle.containerId!);
     }
@@ -300,8 +306,8 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
       });
       const stream = (await exec.start({ hijack: true, stdin: stdin !== null, Tty: request.tty ?? false })) as Duplex;
       const done = pumpOutput(stream, request.stdio, request.tty ?? false);
-      if (stdin !== null) feedStdin(stdin, stream);
-      await done;
+      const stopInput = stdin !== null ? feedStdin(stdin, stream) : undefined;
+      await done.finally(() => stopInput?.());
       const info = await exec.inspect();
       return { exitCode: info.ExitCode ?? 255 };
     } catch (err) {
@@ -380,10 +386,10 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
     const socket = (stream.socket ?? (stream as unknown as Socket)) as Socket;
     const done = pumpOutput(stream, stdio, tty);
     done.catch(() => undefined);
-    if (stdio.stdin !== null) feedStdin(stdio.stdin, stream);
+    const stopInput = stdio.stdin !== null ? feedStdin(stdio.stdin, stream) : undefined;
     // Do not hold a `create`-only process open; wait() takes a reference again.
     if (typeof socket.unref === 'function') socket.unref();
-    attachments.set(container.id, { socket: typeof socket.ref === 'function' ? socket : undefined, done });
+    attachments.set(container.id, { socket: typeof socket.ref === 'function' ? socket : undefined, done, ...(stopInput ? { stopInput } : {}) });
   }
 
   private handle(ref: ContainerRef): DockerHandle {
@@ -420,11 +426,28 @@ export function containerName(ctx: Pick<ContainerContext, 'id' | 'stateDir'>): s
   return `berth-${ctx.id}-${suffix}`;
 }
 
-/** Copy the caller's stdin into the container, then half-close so the process sees end of file. */
-function feedStdin(fd: number, stream: Duplex): void {
-  const input = fs.createReadStream('', { fd, autoClose: false });
+/**
+ * Copy the caller's stdin into the container, then half-close so the process sees end of file.
+ * Returns a stop function for when the container is gone first: a terminal or a pipe is read as a
+ * libuv stream (a pending read on a file stream would hold the process open until the next key).
+ */
+function feedStdin(fd: number, stream: Duplex): () => void {
+  let input: Readable;
+  if (fs.fstatSync(fd).isFile()) input = fs.createReadStream('', { fd, autoClose: false });
+  else if (tty.isatty(fd)) input = new tty.ReadStream(fd);
+  else input = new net.Socket({ fd, readable: true, writable: false });
   input.on('error', () => stream.end());
   input.pipe(stream, { end: true });
+  return () => {
+    input.unpipe(stream);
+    if (input instanceof fs.ReadStream) {
+      input.destroy();
+    } else {
+      // Pause and unref rather than destroy: destroying would close the caller's fd.
+      input.pause();
+      (input as net.Socket).unref();
+    }
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -4,7 +4,8 @@
  * and every later command must find it from the record alone.
  */
 import * as fs from 'node:fs';
-import { berth } from '../../helpers/run-cli';
+import { spawnSync } from 'node:child_process';
+import { berth, CLI } from '../../helpers/run-cli';
 import { isRoot, requireBackend } from '../../helpers/backend-gate';
 import { testRootfs, tempStateRoot } from '../../helpers/busybox-fixture';
 import { TEST_DOCKER_HOST, testDocker, testDriver, testId } from './docker-test-env';
@@ -40,6 +41,30 @@ live('run: stdout and stderr apart, the exit code, and --rm leaves no container'
   expect(r).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' });
   expect(leftovers()).toEqual([]);
   expect(await byId(id)).toEqual([]);
+});
+
+live('run -i: piped stdin reaches the container and ends with it', () => {
+  const r = berth(['run', '-i', '--rm', '--driver', 'docker', '--rootfs', rootfs, '--', 'sh', '-c', 'cat; echo done >&2'], {
+    root: state.root,
+    env: { DOCKER_HOST: TEST_DOCKER_HOST },
+    input: 'line 1\nline 2\n',
+  });
+  expect(r).toEqual({ code: 0, stdout: 'line 1\nline 2\n', stderr: 'done\n' });
+});
+
+live('run -i from a terminal returns when the container exits, without waiting for input', () => {
+  // util-linux script(1) gives the CLI a pty as stdin; the container ignores its stdin and exits.
+  const cmd = [process.execPath, CLI, '--root', state.root, 'run', '-i', '--rm', '--driver', 'docker', '--rootfs', rootfs, '--', 'echo', 'in-container'];
+  const started = Date.now();
+  const r = spawnSync('script', ['-qec', cmd.map((a) => `'${a}'`).join(' '), '/dev/null'], {
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_HOST: TEST_DOCKER_HOST },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30000,
+  });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toBe('in-container\r\n');
+  expect(Date.now() - started).toBeLessThan(30000);
 });
 
 live('run -d: the container outlives the CLI; logs, exec, pause, stats, update, kill and delete each from a new process', async () => {

@@ -234,7 +234,7 @@ live('process, resources, mounts, sysctl and seccomp reach the container', async
   }
 });
 
-live('a non-root user with supplementary groups keeps only the bounding set; no hostname keeps the host's', async () => {
+live('a non-root user with supplementary groups keeps only the bounding set; no hostname keeps the host name', async () => {
   const r = await runForeground(spec(['sh', '-c', 'id; grep CapEff /proc/self/status; hostname'], (x) => {
     delete x.hostname;
     x.process!.user = { uid: 1000, gid: 1000, additionalGids: [44] };
