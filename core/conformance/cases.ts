@@ -10,6 +10,7 @@ import type { Mount, NamespaceType, Spec } from '../spec/oci-spec';
 import type { ConformanceCase, OperationHarness } from './conformance-case';
 import { capabilityNumber } from '../spec/capabilities';
 import { DEFAULT_CAPABILITIES } from '../spec/capabilities';
+import { NETWORK_CASES } from './network-cases';
 
 function ensureNamespace(spec: Spec, type: NamespaceType): void {
   spec.linux = spec.linux ?? {};
@@ -322,4 +323,5 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
       await expectEqual('after kill --all', (await h.manager.state(id)).status, 'stopped');
     },
   },
+  ...NETWORK_CASES,
 ];

@@ -57,7 +57,8 @@ describe('buildSpec', () => {
     expect(spec.linux!.namespaces).toEqual([]);
     expect(spec.mounts).toEqual([]);
     expect(spec.process!.capabilities).toBeUndefined();
-    expect(omittedDefaults.map((o) => o.feature)).toEqual(expect.arrayContaining(['namespace.pid', 'mount.proc', 'process.capabilities']));
+    expect(spec.linux!.seccomp).toBeUndefined();
+    expect(omittedDefaults.map((o) => o.feature)).toEqual(expect.arrayContaining(['namespace.pid', 'mount.proc', 'process.capabilities', 'linux.seccomp']));
     // The memory limit was asked for explicitly: still there, so the feature check refuses it.
     expect(requiredFeatures(spec).map((r) => r.field)).toContain('linux.resources.memory.limit');
   });
@@ -65,6 +66,9 @@ describe('buildSpec', () => {
   test('without a driver the full default isolation is kept', () => {
     const { spec } = buildSpec({ rootfs, args: ['true'] });
     expect(spec.linux!.namespaces!.map((n) => n.type)).toEqual(['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']);
+    expect(spec.linux!.seccomp?.defaultAction).toBe('SCMP_ACT_ERRNO');
+    // A driver that declares seccomp keeps the default profile.
+    expect(buildSpec({ rootfs, args: ['true'] }, new Set<Feature>(['process.args', 'linux.seccomp'])).spec.linux!.seccomp).toEqual(spec.linux!.seccomp);
   });
 
   test.each([
