@@ -23,6 +23,7 @@ import {
   type Fingerprint,
   type JsonValue,
   type LogsRequest,
+  type RawBaseline,
   type Resources,
 } from '../../core';
 import { apiAtLeast, dockerCreateBody } from './docker-create-body';
@@ -121,6 +122,16 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
   readonly name = 'docker';
   readonly description = 'Docker Engine through its API (dockerode); rootfs imported as an image';
   readonly features: ReadonlySet<Feature> = new Set<Feature>(FEATURES);
+
+  /** `docker run --rm --network none` on the image of the same rootfs: the bench's same-run reference. */
+  readonly rawBaseline: RawBaseline = {
+    name: 'docker run --rm --network none',
+    prepare: async (_workDir, rootfs, args) => {
+      const dockerHost = resolveDockerHost(this.options);
+      const { image } = await ensureRootfsImage(dockerClient(dockerHost), rootfs);
+      return { argv: ['docker', '-H', dockerHost, 'run', '--rm', '--network', 'none', image, ...args] };
+    },
+  };
 
   constructor(@inject(DockerDriverOptions) private readonly options: DockerDriverOptions) {
     super();

@@ -8,16 +8,20 @@ import { BackendCommandError, BerthError } from '../../core';
 import { withFileLock } from '../../core/state/file-lock';
 
 export const ROOTFS_REPOSITORY = 'berth-rootfs';
-const HASH_FORMAT = 'berth-rootfs-hash-1';
+const HASH_FORMAT = 'berth-rootfs-hash-2';
 /** How long a create waits for another process importing the same rootfs. */
 const IMPORT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
+/** Imports retried while the tree changes under tar. */
+const MAX_IMPORT_ATTEMPTS = 3;
 
 /**
  * A cheap fingerprint of a rootfs tree: for every entry (sorted, not following symlinks) its relative
- * path, type and mode, owner, size, mtime and ctime in nanoseconds, device number and symlink target.
- * File contents are not read: a change that keeps size, mtime and ctime is not seen. ctime cannot be
- * set from user space, so any write, chmod, chown or rename inside the tree changes the hash; a copy
- * of the same tree gets a new hash (and is imported once more, which is safe).
+ * path, type and mode, owner, size, device number and symlink target, and for every non-directory
+ * its mtime and ctime in nanoseconds. File contents are not read: a change that keeps size, mtime
+ * and ctime is not seen. ctime cannot be set from user space, so any write, chmod, chown or rename
+ * of a file changes the hash; a copy of the same tree gets a new hash (and is imported once more,
+ * which is safe). A directory's own times are left out: they change only when entries come or go
+ * (already in the list), so a tool that briefly adds and removes an entry does not force a re-import.
  */
 export function rootfsHash(root: string): string {
   const hash = crypto.createHash('sha256').update(HASH_FORMAT);
@@ -25,7 +29,8 @@ export function rootfsHash(root: string): string {
     const abs = rel ? path.join(root, rel) : root;
     const st = fs.lstatSync(abs, { bigint: true });
     const link = st.isSymbolicLink() ? fs.readlinkSync(abs) : '';
-    hash.update(`${rel}\0${st.mode}\0${st.uid}\0${st.gid}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.rdev}\0${link}\n`);
+    const times = st.isDirectory() ? '' : `${st.mtimeNs}\0${st.ctimeNs}`;
+    hash.update(`${rel}\0${st.mode}\0${st.uid}\0${st.gid}\0${st.size}\0${times}\0${st.rdev}\0${link}\n`);
     if (st.isDirectory()) {
       for (const name of fs.readdirSync(abs).sort()) walk(rel ? `${rel}/${name}` : name);
     }
@@ -34,19 +39,33 @@ export function rootfsHash(root: string): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-/** The image tag for a rootfs, importing the tree (as a tar stream) only when no image has that tag yet. */
+/**
+ * The image tag for a rootfs, importing the tree (as a tar stream) only when no image has that tag
+ * yet. The tree is hashed again after packing: if it changed meanwhile (tar: "file changed as we
+ * read it"), the image is dropped and the import retried, so a tag never names other contents.
+ */
 export async function ensureRootfsImage(docker: DockerApi, root: string): Promise<{ image: string; imported: boolean }> {
-  const hash = rootfsHash(root);
-  const image = `${ROOTFS_REPOSITORY}:${hash}`;
-  if (await imageExists(docker, image)) return { image, imported: false };
-  // One import per hash at a time on this host: a second concurrent import would retag the image
-  // and leave the first one dangling.
-  return withFileLock(path.join(os.tmpdir(), `berth-docker-import-${hash}.lock`), async () => {
+  for (let attempt = 1; ; attempt++) {
+    const hash = rootfsHash(root);
+    const image = `${ROOTFS_REPOSITORY}:${hash}`;
     if (await imageExists(docker, image)) return { image, imported: false };
-    await importTree(docker, root, image);
-    if (!(await imageExists(docker, image))) throw new BerthError('BACKEND_FAILED', `docker: importing ${root} did not produce image ${image}`);
-    return { image, imported: true };
-  }, IMPORT_LOCK_TIMEOUT_MS);
+    // One import per hash at a time on this host: a second concurrent import would retag the image
+    // and leave the first one dangling.
+    const result = await withFileLock(path.join(os.tmpdir(), `berth-docker-import-${hash}.lock`), async () => {
+      if (await imageExists(docker, image)) return { image, imported: false };
+      const tar = await importTree(docker, root, image);
+      if (rootfsHash(root) !== hash || tar.exitCode !== 0) {
+        await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+        if (attempt < MAX_IMPORT_ATTEMPTS && (tar.exitCode === 0 || tar.exitCode === 1)) return undefined;
+        throw tar.exitCode === 0
+          ? new BerthError('BACKEND_FAILED', `docker: ${root} kept changing while it was imported (${attempt} attempts)`)
+          : new BackendCommandError(tar.argv, tar.exitCode, tar.stderr, `packing ${root} for docker import`);
+      }
+      if (!(await imageExists(docker, image))) throw new BerthError('BACKEND_FAILED', `docker: importing ${root} did not produce image ${image}`);
+      return { image, imported: true };
+    }, IMPORT_LOCK_TIMEOUT_MS);
+    if (result) return result;
+  }
 }
 
 async function imageExists(docker: DockerApi, image: string): Promise<boolean> {
@@ -59,7 +78,8 @@ async function imageExists(docker: DockerApi, image: string): Promise<boolean> {
   }
 }
 
-async function importTree(docker: DockerApi, root: string, image: string): Promise<void> {
+/** Pack `root` with tar and stream it into the engine as `image`; returns how tar ended. */
+async function importTree(docker: DockerApi, root: string, image: string): Promise<{ argv: string[]; exitCode: number; stderr: string }> {
   const argv = ['tar', '--numeric-owner', '--xattrs', '-C', root, '-cf', '-', '.'];
   const tar = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
@@ -76,10 +96,5 @@ async function importTree(docker: DockerApi, root: string, image: string): Promi
     await tarExit.catch(() => undefined);
     throw err;
   }
-  const code = await tarExit;
-  if (code !== 0) {
-    // A truncated tree must not stay cached under the hash of the whole one.
-    await docker.getImage(image).remove({ force: true }).catch(() => undefined);
-    throw new BackendCommandError(argv, code, Buffer.concat(stderr).toString(), `packing ${root} for docker import`);
-  }
+  return { argv, exitCode: await tarExit, stderr: Buffer.concat(stderr).toString() };
 }
