@@ -76,12 +76,23 @@ export class DockerApi {
     });
   }
 
+  /** `GET /images/json` with a label filter: the tags of the images that carry `label=value`. */
+  async imageTagsWithLabel(label: string, value: string): Promise<string[]> {
+    const images = await this.dial<{ RepoTags?: string[] | null }[]>({
+      path: '/images/json?',
+      method: 'GET',
+      options: { filters: { label: [`${label}=${value}`] } },
+      statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+    });
+    return images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+  }
+
   /** `POST /images/create?fromSrc=-` with a tar stream (dockerode's importImage); resolves when the import finished. */
-  async importImage(tar: Readable, repo: string, tag: string): Promise<void> {
+  async importImage(tar: Readable, repo: string, tag: string, changes: string[] = []): Promise<void> {
     const progress = await this.dial<NodeJS.ReadableStream>({
       path: '/images/create?',
       method: 'POST',
-      options: { fromSrc: '-', repo, tag },
+      options: { fromSrc: '-', repo, tag, ...(changes.length > 0 ? { changes } : {}) },
       file: tar,
       isStream: true,
       statusCodes: { 200: true, 500: 'server error' },

@@ -8,6 +8,8 @@ import { BackendCommandError, BerthError } from '../../core';
 import { withFileLock } from '../../core/state/file-lock';
 
 export const ROOTFS_REPOSITORY = 'berth-rootfs';
+/** Image label naming the folder an image was imported from (for pruning older imports of it). */
+export const ROOTFS_LABEL = 'org.berth.rootfs';
 const HASH_FORMAT = 'berth-rootfs-hash-2';
 /** How long a create waits for another process importing the same rootfs. */
 const IMPORT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
@@ -62,9 +64,21 @@ export async function ensureRootfsImage(docker: DockerApi, root: string): Promis
           : new BackendCommandError(tar.argv, tar.exitCode, tar.stderr, `packing ${root} for docker import`);
       }
       if (!(await imageExists(docker, image))) throw new BerthError('BACKEND_FAILED', `docker: importing ${root} did not produce image ${image}`);
+      await pruneOlderImports(docker, root, image);
       return { image, imported: true };
     }, IMPORT_LOCK_TIMEOUT_MS);
     if (result) return result;
+  }
+}
+
+/**
+ * Remove earlier imports of the same folder, keeping the cache at one image per rootfs. An image a
+ * container still uses (even a stopped one) is kept: the engine refuses to remove it without force.
+ */
+async function pruneOlderImports(docker: DockerApi, root: string, keep: string): Promise<void> {
+  const tags = await docker.imageTagsWithLabel(ROOTFS_LABEL, path.resolve(root)).catch(() => []);
+  for (const tag of tags) {
+    if (tag !== keep && tag.startsWith(`${ROOTFS_REPOSITORY}:`)) await docker.getImage(tag).remove().catch(() => undefined);
   }
 }
 
@@ -90,7 +104,7 @@ async function importTree(docker: DockerApi, root: string, image: string): Promi
   });
   const [repo, tag] = image.split(':') as [string, string];
   try {
-    await docker.importImage(tar.stdout, repo, tag);
+    await docker.importImage(tar.stdout, repo, tag, [`LABEL ${ROOTFS_LABEL}=${JSON.stringify(path.resolve(root))}`]);
   } catch (err) {
     if (tar.exitCode === null) tar.kill('SIGKILL');
     await tarExit.catch(() => undefined);

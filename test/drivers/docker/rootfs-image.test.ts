@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureRootfsImage, rootfsHash, ROOTFS_REPOSITORY } from '../../../drivers/docker/rootfs-image';
+import { ensureRootfsImage, rootfsHash, ROOTFS_LABEL, ROOTFS_REPOSITORY } from '../../../drivers/docker/rootfs-image';
 import { dockerClient } from '../../../drivers/docker/docker-connection';
 import { privateRootfs } from '../../helpers/busybox-fixture';
 import { isRoot, requireBackend } from '../../helpers/backend-gate';
@@ -60,25 +60,37 @@ describe('ensureRootfsImage on the engine', () => {
     available = (await requireBackend(testDriver())).available && isRoot;
   });
 
-  test('imports an unchanged rootfs once, a changed one under a new tag', async () => {
+  test('imports an unchanged rootfs once; a changed one under a new tag, pruning the old image unless a container uses it', async () => {
     if (!available) return;
     const api = dockerClient(TEST_DOCKER_HOST);
     const docker = testDocker();
     const rootfs = privateRootfs();
     const made: string[] = [];
+    const tags = async () => (await docker.listImages()).flatMap((i) => i.RepoTags ?? []);
+    let holder: { remove: (o: object) => Promise<unknown> } | undefined;
     try {
       const first = await ensureRootfsImage(api, rootfs.dir);
       made.push(first.image);
       expect(first).toEqual({ image: `${ROOTFS_REPOSITORY}:${rootfsHash(rootfs.dir)}`, imported: true });
       expect(await ensureRootfsImage(api, rootfs.dir)).toEqual({ image: first.image, imported: false });
+      const inspected = await docker.getImage(first.image).inspect();
+      expect(inspected.Config.Labels).toEqual({ [ROOTFS_LABEL]: rootfs.dir });
+
       fs.writeFileSync(path.join(rootfs.dir, 'etc/berth-test'), 'changed');
       const second = await ensureRootfsImage(api, rootfs.dir);
       made.push(second.image);
       expect(second.imported).toBe(true);
       expect(second.image).not.toBe(first.image);
-      const tags = (await docker.listImages()).flatMap((i) => i.RepoTags ?? []);
-      expect(tags).toEqual(expect.arrayContaining(made));
+      expect(await tags()).toContain(second.image);
+      expect(await tags()).not.toContain(first.image); // nothing used it: pruned
+
+      holder = await docker.createContainer({ Image: second.image, Cmd: ['true'] });
+      fs.writeFileSync(path.join(rootfs.dir, 'etc/berth-test'), 'changed again');
+      const third = await ensureRootfsImage(api, rootfs.dir);
+      made.push(third.image);
+      expect(await tags()).toEqual(expect.arrayContaining([second.image, third.image])); // in use: kept
     } finally {
+      await holder?.remove({ force: true }).catch(() => undefined);
       for (const image of made) await testDocker().getImage(image).remove({ force: true }).catch(() => undefined);
       rootfs.cleanup();
     }
