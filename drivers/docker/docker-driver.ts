@@ -1,9 +1,5 @@
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
-import * as tty from 'node:tty';
-import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { inject, injectable } from 'inversify';
@@ -34,6 +30,7 @@ import { dockerError, engineMessage, statusOf } from './docker-error';
 import { DockerRefusalError } from './docker-refusal-error';
 import { ensureRootfsImage } from './rootfs-image';
 import { FrameDemuxer, pumpOutput, writeAll } from './stream-demux';
+import { attachBeforeStart, feedStdin, foregroundAttachment } from './docker-attach';
 
 /** drivers.json options of the docker entry (see docker-connection.ts). */
 export const DockerDriverOptions = Symbol.for('berth.DockerDriverOptions');
@@ -48,19 +45,6 @@ export interface DockerHandle {
   dockerHost: string;
   image: string;
 }
-
-/**
- * A foreground container's attach stream lives in the process that created it (the CLI's `run`):
- * output is demultiplexed to the caller's fds while this process lives. It is transient I/O, not
- * state: another process manages the container from the handle alone (its output stays in Docker's log).
- */
-interface Attachment {
-  socket: Socket | undefined;
-  done: Promise<void>;
-  /** Stop reading the caller's stdin once the container has exited. */
-  stopInput?: () => void;
-}
-const attachments = new Map<string, Attachment>();
 
 const FEATURES: readonly Feature[] = [
   'process.args',
@@ -208,7 +192,7 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
       // A limit the engine discarded would be silently ignored: refuse instead.
       const warnings = created.Warnings ?? [];
       if (warnings.length > 0) throw new BerthError('FEATURE_NOT_SUPPORTED', `docker create: ${warnings.join('; ')}: not supported by driver "docker"`);
-      if (request.stdio.kind === 'fds') await this.attach(container, request.stdio, body.Tty ?? false);
+      if (request.stdio.kind === 'fds') await attachBeforeStart(container, request.stdio, body.Tty ?? false);
     } catch (err) {
       await container.remove({ force: true }).catch(() => undefined);
       throw dockerError(err, 'attach');
@@ -248,8 +232,8 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
 
   async wait(ref: ContainerRef): Promise<ExitResult> {
     const handle = this.handle(ref);
-    const attachment = attachments.get(handle.containerId);
-    attachment?.socket?.ref();
+    const attachment = foregroundAttachment(handle.containerId);
+    attachment?.hold();
     let code: number;
     try {
       code = ((await this.container(ref).wait()) as { StatusCode: number }).StatusCode;
@@ -257,12 +241,8 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
       if (statusOf(err) !== 404) throw dockerError(err, 'wait');
       code = 255;
     }
-    if (attachment) {
-      // The engine closes the attach stream once the container's output is drained.
-      await withTimeout(attachment.done, 10000, 'attach stream').catch(() => undefined);
-      attachment.stopInput?.();
-      attachments.delete(handle.containerId);
-    }
+    // The engine closes the attach stream once the container's output is drained.
+    await attachment?.finish(10000);
     const s = await this.state(ref).catch(() => undefined);
     return { exitCode: code, ...(s?.oomKilled ? { oomKilled: true } : {}) };
   }
@@ -285,17 +265,13 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
   async delete(ref: ContainerRef, force: boolean): Promise<void> {
     const handle = ref.handle as Partial<DockerHandle>;
     const target = handle.containerId ?? containerName(ref);
-    const attachment = handle.containerId ? attachments.get(handle.containerId) : undefined;
+    const attachment = handle.containerId ? foregroundAttachment(handle.containerId) : undefined;
     try {
       await this.client(ref).getContainer(target).remove({ force, v: true });
     } catch (err) {
       if (statusOf(err) !== 404) throw dockerError(err, 'remove');
     }
-    if (attachment) {
-      attachment.stopInput?.();
-      attachment.socket?.destroy();
-      attachments.delete(handle.containerId!);
-    }
+    attachment?.abort();
   }
 
   override async exec(ref: ContainerRef, request: ExecRequest): Promise<ExitResult> {
@@ -388,21 +364,6 @@ export class DockerDriver extends BaseDriver implements ExecutionDriver {
     }
   }
 
-  /** Attach before start (as `docker run` does) so no output is lost; stdout and stderr stay apart. */
-  private async attach(container: Docker.Container, stdio: { stdin: number | null; stdout: number; stderr: number }, tty: boolean): Promise<void> {
-    const withStdin = stdio.stdin !== null;
-    const stream = (await container.attach({ stream: true, stdout: true, stderr: true, stdin: withStdin, hijack: withStdin })) as Duplex & {
-      socket?: Socket;
-    };
-    const socket = (stream.socket ?? (stream as unknown as Socket)) as Socket;
-    const done = pumpOutput(stream, stdio, tty);
-    done.catch(() => undefined);
-    const stopInput = stdio.stdin !== null ? feedStdin(stdio.stdin, stream) : undefined;
-    // Do not hold a `create`-only process open; wait() takes a reference again.
-    if (typeof socket.unref === 'function') socket.unref();
-    attachments.set(container.id, { socket: typeof socket.ref === 'function' ? socket : undefined, done, ...(stopInput ? { stopInput } : {}) });
-  }
-
   private handle(ref: ContainerRef): DockerHandle {
     const h = ref.handle as Partial<DockerHandle>;
     if (!h.containerId) throw new BerthError('STATE_CORRUPT', `container "${ref.id}": docker handle has no container id`);
@@ -435,30 +396,6 @@ function assertApiVersion(apiVersion: string, dockerHost: string): void {
 export function containerName(ctx: Pick<ContainerContext, 'id' | 'stateDir'>): string {
   const suffix = crypto.createHash('sha256').update(ctx.stateDir).digest('hex').slice(0, 8);
   return `berth-${ctx.id}-${suffix}`;
-}
-
-/**
- * Copy the caller's stdin into the container, then half-close so the process sees end of file.
- * Returns a stop function for when the container is gone first: a terminal or a pipe is read as a
- * libuv stream (a pending read on a file stream would hold the process open until the next key).
- */
-function feedStdin(fd: number, stream: Duplex): () => void {
-  let input: Readable;
-  if (fs.fstatSync(fd).isFile()) input = fs.createReadStream('', { fd, autoClose: false });
-  else if (tty.isatty(fd)) input = new tty.ReadStream(fd);
-  else input = new net.Socket({ fd, readable: true, writable: false });
-  input.on('error', () => stream.end());
-  input.pipe(stream, { end: true });
-  return () => {
-    input.unpipe(stream);
-    if (input instanceof fs.ReadStream) {
-      input.destroy();
-    } else {
-      // Pause and unref rather than destroy: destroying would close the caller's fd.
-      input.pause();
-      (input as net.Socket).unref();
-    }
-  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -49,7 +49,7 @@ describe('dockerCreateBody', () => {
       ReadonlyRootfs: true,
       CapAdd: [],
       CapDrop: [],
-      SecurityOpt: ['no-new-privileges=true', 'seccomp=unconfined', 'apparmor=unconfined'],
+      SecurityOpt: ['no-new-privileges=true', `seccomp=${JSON.stringify(dockerSeccompProfile(spec().linux!.seccomp!))}`, 'apparmor=unconfined'],
       NetworkMode: 'none',
       PidMode: '',
       IpcMode: 'private',
@@ -61,6 +61,11 @@ describe('dockerCreateBody', () => {
       ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
       DeviceCgroupRules: [],
     });
+  });
+
+  test('no seccomp section means no filter: seccomp=unconfined (Docker would apply its default profile)', () => {
+    const body = dockerCreateBody(spec((s) => delete s.linux!.seccomp), options);
+    expect(body.HostConfig.SecurityOpt).toEqual(['no-new-privileges=true', 'seccomp=unconfined', 'apparmor=unconfined']);
   });
 
   test('a uts namespace without a hostname keeps the host\'s name, as a new uts namespace does', () => {

@@ -144,7 +144,7 @@ live('the default spec: private namespaces, Docker-provided standard mounts, rea
     rootfs: 'ro',
     sysrq: 'ro',
     kcore: '0',
-    seccomp: '0', // no linux.seccomp in the spec: no filter (Docker's default profile is not applied)
+    seccomp: '2', // the default spec's own profile, as a filter
     shm: 'size=65536k',
     mounts: 'proc rw tmpfs rw devpts rw tmpfs rw mqueue rw sysfs ro cgroup ro',
   });
@@ -247,12 +247,13 @@ live('a non-root user with supplementary groups keeps only the bounding set; no 
 
 live('namespaces left out of the spec are the host\'s', async () => {
   const hostUts = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
-  const r = await runForeground(spec(['sh', '-c', 'hostname; test $$ != 1 && echo hostpid; ls /sys/class/net | grep -qv "^lo$" && echo hostnet'], (x) => {
+  const r = await runForeground(spec(['sh', '-c', 'hostname; test $$ != 1 && echo hostpid; ls /sys/class/net | grep -qv "^lo$" && echo hostnet; grep "^Seccomp:" /proc/self/status'], (x) => {
     x.linux!.namespaces = [{ type: 'mount' }];
+    delete x.linux!.seccomp; // and no seccomp section: no filter (Docker's default profile is not applied)
     delete x.hostname;
     x.mounts = x.mounts!.filter((m) => m.destination !== '/dev/shm' && m.destination !== '/dev/mqueue');
   }));
-  expect(r.stdout).toBe(`${hostUts}\nhostpid\nhostnet\n`);
+  expect(r.stdout).toBe(`${hostUts}\nhostpid\nhostnet\nSeccomp:\t0\n`);
 });
 
 live('detached: logs come from Docker, exec, pause/resume, stats, update, kill, delete leaves nothing', async () => {
