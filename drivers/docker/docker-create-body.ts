@@ -154,7 +154,8 @@ function namespaceModes(spec: Spec): Partial<DockerHostConfig> {
 
 /**
  * Docker gives a root process bounding = effective = permitted = one set, inheritable and ambient
- * empty; a non-root process keeps only the bounding set (effective and permitted are cleared).
+ * empty; a non-root process keeps only the bounding set (effective and permitted are cleared at
+ * exec, as the kernel does for every runtime when the ambient set is empty).
  * That set is expressed as CapAdd/CapDrop against Docker's default 14. Any other shape is refused.
  */
 export function capabilityChanges(caps: Capabilities | undefined, uid: number): { CapAdd: string[]; CapDrop: string[] } {
@@ -167,10 +168,14 @@ export function capabilityChanges(caps: Capabilities | undefined, uid: number): 
   const same = (a: Set<string>, b: readonly string[] | undefined) => (b ?? []).length === a.size && (b ?? []).every((c) => a.has(c));
   if ((caps.ambient ?? []).length > 0) throw new DockerRefusalError(`${field}.ambient`, 'ambient capabilities cannot be expressed');
   if ((caps.inheritable ?? []).length > 0) throw new DockerRefusalError(`${field}.inheritable`, 'Docker leaves the inheritable set empty');
-  const expected = uid === 0 ? bounding : new Set<string>();
-  const why = uid === 0 ? 'must equal the bounding set (Docker grants one set)' : 'must be empty for a non-root user (Docker clears it)';
-  if (!same(expected, caps.effective)) throw new DockerRefusalError(`${field}.effective`, why);
-  if (!same(expected, caps.permitted)) throw new DockerRefusalError(`${field}.permitted`, why);
+  if (uid === 0) {
+    const why = 'must equal the bounding set (Docker grants one set)';
+    if (!same(bounding, caps.effective)) throw new DockerRefusalError(`${field}.effective`, why);
+    if (!same(bounding, caps.permitted)) throw new DockerRefusalError(`${field}.permitted`, why);
+  }
+  // A non-root process: with no ambient set, execve clears effective and permitted in every runtime
+  // (runc sets them before exec, the kernel drops them at exec), so the spec's sets give the same
+  // process under Docker as under runc; only the bounding set is carried.
   const defaults = new Set<string>(DEFAULT_CAPABILITIES);
   return {
     CapAdd: [...bounding].filter((c) => !defaults.has(c)).sort(),
