@@ -19,6 +19,7 @@ import { rootfsCommand } from './commands/rootfs-command';
 import { compareCommand } from './commands/compare-command';
 import { conformanceCommand } from './commands/conformance-command';
 import { benchCommand } from './commands/bench-command';
+import { networkCommand } from './commands/network-command';
 import { EXIT_FAILURE } from './exit-codes';
 import type { GlobalArgs } from './command-kit';
 
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(compareCommand)
     .command(conformanceCommand)
     .command(benchCommand)
+    .command(networkCommand)
     .demandCommand(1, 'name a command (berth --help lists them)')
     .strict()
     .fail((msg, err) => {

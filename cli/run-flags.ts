@@ -3,8 +3,7 @@ import type { Argv } from 'yargs';
 import type { Feature } from '../core/driver/features';
 import type { Spec } from '../core/spec/oci-spec';
 import { buildSpec, type RunFlags } from '../core/spec/spec-builder';
-import { loadBundle } from '../core/spec/load-bundle';
-import { assertRootfs } from '../core/spec/load-bundle';
+import { assertRootfs, loadBundle } from '../core/spec/load-bundle';
 import { ensureDefaultRootfs } from '../core/rootfs/busybox-rootfs';
 import { BerthError } from '../core/errors/berth-error';
 import type { Logger } from '../core/logging/logger';
@@ -31,41 +30,19 @@ export function withRunFlags<T>(y: Argv<T>) {
     .option('read-only', { type: 'boolean', describe: 'mount the rootfs read-only' })
     .option('volume', { alias: 'v', type: 'string', array: true, describe: 'bind mount SRC:DST[:ro]' })
     .option('tmpfs', { type: 'string', array: true, describe: 'tmpfs mount DST[:OPTIONS]' })
-    .option('network', { type: 'string', describe: 'none | host' })
+    .option('network', { type: 'string', describe: 'none | host | bridge | bridge:NAME (berth network ls)' })
+    .option('publish', { alias: 'p', type: 'string', array: true, describe: 'publish a port [hostIP:]hostPort:containerPort[/tcp|udp] (implies bridge)' })
     .option('ulimit', { type: 'string', array: true, describe: 'rlimit NAME=SOFT[:HARD] (nofile=1024)' })
     .option('sysctl', { type: 'string', array: true, describe: 'sysctl NAME=VALUE' })
     .option('security-opt', { type: 'string', array: true, describe: 'no-new-privileges | seccomp=FILE|unconfined' });
 }
 
-export interface RunFlagArgs {
-  bundle?: string;
-  rootfs?: string;
-  hostname?: string;
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  memory?: string;
-  memoryReservation?: string;
-  memorySwap?: string;
-  cpus?: string;
-  cpuShares?: number;
-  cpusetCpus?: string;
-  pidsLimit?: number;
-  capAdd?: string[];
-  capDrop?: string[];
-  readOnly?: boolean;
-  volume?: string[];
-  tmpfs?: string[];
-  network?: string;
-  ulimit?: string[];
-  sysctl?: string[];
-  securityOpt?: string[];
-  tty?: boolean;
-}
+/** The parsed run flags: the builder's RunFlags, with the rootfs optional and a bundle instead. */
+export type RunFlagArgs = Partial<Omit<RunFlags, 'args' | 'hostEnv'>> & { bundle?: string };
 
 const SPEC_FLAGS: (keyof RunFlagArgs)[] = [
   'rootfs', 'hostname', 'env', 'workdir', 'user', 'memory', 'memoryReservation', 'memorySwap', 'cpus', 'cpuShares',
-  'cpusetCpus', 'pidsLimit', 'capAdd', 'capDrop', 'readOnly', 'volume', 'tmpfs', 'network', 'ulimit', 'sysctl', 'securityOpt',
+  'cpusetCpus', 'pidsLimit', 'capAdd', 'capDrop', 'readOnly', 'volume', 'tmpfs', 'network', 'publish', 'ulimit', 'sysctl', 'securityOpt',
 ];
 
 export interface SpecSource {

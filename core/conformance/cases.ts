@@ -10,6 +10,7 @@ import type { Mount, NamespaceType, Spec } from '../spec/oci-spec';
 import type { ConformanceCase, OperationHarness } from './conformance-case';
 import { capabilityNumber } from '../spec/capabilities';
 import { DEFAULT_CAPABILITIES } from '../spec/capabilities';
+import { NETWORK_CASES } from './network-cases';
 
 function ensureNamespace(spec: Spec, type: NamespaceType): void {
   spec.linux = spec.linux ?? {};
@@ -36,14 +37,18 @@ function capMask(names: readonly string[]): string {
   return mask.toString(16).padStart(16, '0');
 }
 
+/** The name of a namespace's link in /proc/PID/ns (`mnt` and `net` differ from the spec's names). */
+function procName(type: NamespaceType): string {
+  return type === 'network' ? 'net' : type === 'mount' ? 'mnt' : type;
+}
+
 function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}`): ConformanceCase {
-  const file = type === 'network' ? 'net' : type === 'mount' ? 'mnt' : type;
   return {
     kind: 'process',
     id: feature,
     title: `private ${type} namespace`,
     features: [feature],
-    args: ['readlink', `/proc/self/ns/${file}`],
+    args: ['readlink', `/proc/self/ns/${procName(type)}`],
     mutate: (spec) => {
       ensureProc(spec);
       ensureNamespace(spec, type);
@@ -56,7 +61,7 @@ function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}
       exitCode: 0,
       check: (out, env) => {
         const inside = out.stdout.trim();
-        const host = env.hostNamespace(file);
+        const host = env.hostNamespace(procName(type));
         if (!/^[a-z_]+:\[\d+\]$/.test(inside)) return `unexpected readlink output ${JSON.stringify(out.stdout)}`;
         return inside === host ? `container shares the host's ${type} namespace (${host})` : undefined;
       },
@@ -318,4 +323,5 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
       await expectEqual('after kill --all', (await h.manager.state(id)).status, 'stopped');
     },
   },
+  ...NETWORK_CASES,
 ];

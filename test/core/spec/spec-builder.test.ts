@@ -75,7 +75,7 @@ describe('buildSpec', () => {
     [{ user: 'root' }, '--user'],
     [{ memory: 'lots' }, '--memory'],
     [{ volume: ['relative:/x'] }, '--volume'],
-    [{ network: 'bridge' }, '--network'],
+    [{ network: 'overlay' }, '--network'],
     [{ ulimit: ['bogus=1'] }, '--ulimit'],
     [{ capAdd: ['CAP_NOPE'] }, '--cap-add'],
     [{ securityOpt: ['apparmor=x'] }, '--security-opt'],
