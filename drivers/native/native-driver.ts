@@ -37,6 +37,7 @@ import { runHooks } from './native-hooks';
 import { seccompCompiler } from './seccomp-compiler';
 import { NATIVE_BASE_FEATURES } from './native-features';
 import { runcBaseline } from './runc-baseline';
+import { attachNetwork, detachNetwork } from './native-network';
 import {
   STATE_FILES,
   hasStarted,
@@ -145,11 +146,15 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
         ...optional('initStart', processStartTime(launched.initPid)),
         cgroup,
       };
+      const network = await attachNetwork(id, spec, launched.initPid);
+      if (network !== undefined) handle.network = network;
       const state = ociState(request, 'created', launched.initPid);
       await runHooks(spec.hooks?.createRuntime, state, 'createRuntime');
       await runHooks(spec.hooks?.prestart, state, 'prestart');
       return { ...handle };
     } catch (err) {
+      const initPid = readPid(stateDir, STATE_FILES.initPid);
+      await detachNetwork(id, spec, undefined, initPid ? `/proc/${initPid}/ns/net` : undefined).catch(() => undefined);
       await this.destroy(stateDir, cgroup, monitorPid).catch(() => undefined);
       throw err;
     }
@@ -239,9 +244,12 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
     if (!force && initPid !== undefined && isSameProcess(initPid, h.initStart) && hasStarted(dir) && !readExit(dir)) {
       throw new BerthError('CONTAINER_STATE', `native: container ${ref.id} is still running`);
     }
-    if (initPid !== undefined && isSameProcess(initPid, h.initStart)) {
+    const alive = initPid !== undefined && isSameProcess(initPid, h.initStart);
+    // While the namespace still exists, so every plugin can undo its part.
+    await detachNetwork(ref.id, ref.spec, h.network, alive ? `/proc/${initPid}/ns/net` : undefined);
+    if (alive) {
       try {
-        process.kill(initPid, 'SIGKILL');
+        process.kill(initPid!, 'SIGKILL');
       } catch {
         /* gone */
       }

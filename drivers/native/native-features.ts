@@ -12,5 +12,6 @@ export const NATIVE_BASE_FEATURES: readonly Feature[] = [
   'linux.maskedPaths', 'linux.readonlyPaths', 'linux.devices', 'linux.rootfsPropagation', 'linux.sysctl',
   'linux.cgroupsPath',
   'hooks.prestart', 'hooks.createRuntime', 'hooks.createContainer', 'hooks.startContainer', 'hooks.poststart', 'hooks.poststop',
+  'network.bridge', 'network.publish',
   'op.exec', 'op.pause', 'op.stats', 'op.update', 'op.logs', 'op.recover', 'op.killAll',
 ];

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CgroupHandle } from './cgroups/cgroup-manager';
+import type { JsonValue } from '../../core/driver/execution-driver';
 
 export interface NativeHandle {
   version: 1;
@@ -13,6 +14,8 @@ export interface NativeHandle {
   initPid: number;
   initStart?: number;
   cgroup: CgroupHandle;
+  /** The bridge attachment (core's NetworkAttacher record), when the container has one. */
+  network?: JsonValue;
 }
 
 export interface ExitRecord {

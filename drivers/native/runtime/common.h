@@ -28,7 +28,7 @@ __attribute__((noreturn)) void finish_and_exec(const struct plan *p, const char 
 
 /* namespaces.c */
 void join_namespaces(const struct plan *p, int include_pid);
-int open_ns_fds(int pid, unsigned long want, int *fds, int *types, int max);
+void loopback_up(void);
 
 /* devices-bpf.c: returns 0 or -1 with a message in err */
 int attach_device_filter(const struct plan *p, char *err, size_t errlen);

@@ -70,6 +70,7 @@ __attribute__((noreturn)) static void init_child(const struct plan *p, int sync)
   for (int i = 0; i < p->njoins; i++) userns |= strtoul(p->joins[i].f[0], NULL, 0) == CLONE_NEWUSER;
   if (userns && (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0)) fail(errno, "become root in the user namespace");
   if (p->cgroupns && unshare(CLONE_NEWCGROUP) != 0) fail(errno, "unshare the cgroup namespace");
+  if (p->clone_flags & CLONE_NEWNET) loopback_up();
   if (setsid() < 0) fail(errno, "setsid");
   if (p->rootfs) setup_rootfs(p);
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) != 0) fail(errno, "sethostname");

@@ -20,4 +20,10 @@ describe('native driver: end to end', () => {
     expect(r.stderr).toBe('err\n');
     expect(r.exitCode).toBe(7);
   });
+
+  it('brings lo up in a new network namespace (and it is the only interface)', async () => {
+    if (!available) return;
+    const r = await runToExit(fx.manager, shSpec(rootfs, 'ls /sys/class/net; cat /sys/class/net/lo/flags; ping -c 1 -W 1 127.0.0.1 >/dev/null && echo ping-ok'), rootfs);
+    expect(r.stdout).toBe('lo\n0x9\nping-ok\n'); // IFF_UP | IFF_LOOPBACK
+  });
 });

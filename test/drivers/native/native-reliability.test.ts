@@ -180,6 +180,27 @@ describe('native driver: reliability', () => {
     }
   });
 
+  it('bridge networking: eth0 with an address inside, and delete --force removes the host veth', async () => {
+    if (!available) return;
+    const { id, handle } = await startDetached(shSpec(rootfs, 'sleep 100', (s) => {
+      s.annotations = { ...s.annotations, 'org.berth.network': 'bridge' };
+    }));
+    const record = handle.network as { ips: string[]; interfaces?: { name: string; sandbox?: string }[] };
+    expect(record.ips.length).toBeGreaterThan(0);
+    const hostSide = (record.interfaces ?? []).filter((i) => !i.sandbox).map((i) => i.name).filter((n) => n.startsWith('veth'));
+    expect(hostSide.length).toBe(1);
+    expect(fs.existsSync(`/sys/class/net/${hostSide[0]}`)).toBe(true);
+    const io = captureStdio();
+    try {
+      await fx.manager.exec(id, { args: ['cat', '/proc/net/dev'], stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
+      expect(io.read().stdout).toMatch(/eth0:/);
+    } finally {
+      io.close();
+    }
+    await fx.manager.delete(id, true);
+    expect(fs.existsSync(`/sys/class/net/${hostSide[0]}`)).toBe(false);
+  });
+
   it('refuses a bad spec before anything exists', async () => {
     if (!available) return;
     const driver = await fx.manager['registry'].get('native');
