@@ -82,6 +82,8 @@ export interface LaunchPlan extends ProcessPlan {
   procsFiles: string[];
   oomFile?: string;
   deviceFilter?: { program: Buffer; cgroup: string };
+  /** No monitor: the init is the caller's child (see PlanContext.monitor). */
+  noMonitor: boolean;
   rootfs?: string;
   rootfsPropagation: number;
   rootReadonly: boolean;
@@ -115,6 +117,11 @@ export interface PlanContext {
   cgroupVersion: 1 | 2;
   /** cgroup v2: the eBPF device program berth-native attaches to the container's cgroup before the init joins it. */
   deviceFilter?: { program: Buffer; cgroup: string };
+  /**
+   * false: runc's shape (berth as an OCI runtime binary under Docker/containerd): the init is
+   * cloned as the caller's child, waits on start.fifo itself, and no monitor stays. Default: monitor.
+   */
+  monitor?: boolean;
   /** Compiles linux.seccomp to BPF bytes (injected so this file stays free of the compiler's choice). */
   compileSeccomp?: (profile: Seccomp) => Buffer;
 }
@@ -319,6 +326,7 @@ export function launchPlan(spec: Spec, ctx: PlanContext): LaunchPlan {
     procsFiles: [...ctx.procsFiles],
     ...(ctx.oomFile ? { oomFile: ctx.oomFile } : {}),
     ...(ctx.deviceFilter ? { deviceFilter: ctx.deviceFilter } : {}),
+    noMonitor: ctx.monitor === false,
     rootfs: spec.root.path,
     rootfsPropagation,
     rootReadonly: spec.root.readonly === true,
@@ -360,6 +368,7 @@ export function execPlan(
     cgroupNamespace: false,
     joins: order.filter((t) => types.has(t)).map((t) => ({ flag: CLONE_FLAGS[t], path: `/proc/${initPid}/ns/${NS_FILES[t]}` })),
     procsFiles: [...procsFiles],
+    noMonitor: false,
     rootfsPropagation: 0,
     rootReadonly: false,
     mounts: [],
@@ -376,6 +385,7 @@ export function execPlan(
 export function encodePlan(plan: LaunchPlan): Buffer {
   const w = new PlanWriter();
   if (plan.stateDir) w.add('statedir', plan.stateDir);
+  if (plan.noMonitor) w.add('nomonitor', 1);
   if (plan.cloneFlags) w.add('clone', plan.cloneFlags);
   if (plan.cgroupNamespace) w.add('cgroupns', 1);
   for (const j of plan.joins) w.add('join', j.flag, j.path);

@@ -28,6 +28,8 @@
 #define RESULT_FD 4
 
 static struct plan plan;
+/* start.fifo, opened before clone: without a monitor the init itself waits on it. */
+static int start_fd = -1;
 
 /* Monitor-side failure before the container exists: tell the caller on RESULT_FD. */
 __attribute__((noreturn)) static void launch_fail(const char *msg, int err) {
@@ -52,8 +54,7 @@ static void write_pidfile(const char *path, int pid) {
 __attribute__((noreturn)) static void init_child(const struct plan *p, int sync) {
   char c, exe[4096];
   report_fd = sync;
-  close(PLAN_FD);
-  close(RESULT_FD);
+  close(RESULT_FD); /* (the plan fd was closed before clone; its number may be reused) */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   sigset_t none;
@@ -88,7 +89,18 @@ __attribute__((noreturn)) static void init_child(const struct plan *p, int sync)
   } else if (write_all(sync, "R", 1) < 0) {
     _exit(1);
   }
-  if (read(sync, &c, 1) != 1 || c != 'S') _exit(1);
+  if (p->nomonitor) {
+    /* Nobody relays `start`: wait on the fifo directly; later errors go to the caller's stderr. */
+    report_fd = -1;
+    close(sync);
+    struct pollfd pfd = {start_fd, POLLIN, 0};
+    while (poll(&pfd, 1, -1) < 0)
+      if (errno != EINTR) _exit(1);
+    char b[16];
+    if (read(start_fd, b, sizeof b) <= 0) _exit(1);
+  } else if (read(sync, &c, 1) != 1 || c != 'S') {
+    _exit(1);
+  }
   run_container_hooks(p, "startContainer", host_pid);
   finish_and_exec(p, exe);
 }
@@ -104,7 +116,9 @@ static int launch_init(const struct plan *p, int *sync_out, int *master_out) {
     if (fd < 0 || setns(fd, CLONE_NEWPID) != 0) launch_fail("join the pid namespace", errno);
     close(fd);
   }
-  long pid = syscall(SYS_clone, (p->clone_flags & ~(unsigned long)CLONE_NEWCGROUP) | SIGCHLD, 0, 0, 0, 0);
+  /* CLONE_PARENT (no monitor): the init becomes the caller's child, which reaps it (runc's shape). */
+  unsigned long flags = (p->clone_flags & ~(unsigned long)CLONE_NEWCGROUP) | (p->nomonitor ? CLONE_PARENT : 0);
+  long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) launch_fail("clone the container init", errno);
   if (pid == 0) {
     close(sv[0]);
@@ -247,12 +261,13 @@ int monitor_main(void) {
   snprintf(path, sizeof path, "%s/monitor.pid", plan.statedir);
   char num[32];
   snprintf(num, sizeof num, "%d", getpid());
-  if (put_state(plan.statedir, "monitor.pid", num) != 0) launch_fail("write monitor.pid", errno);
+  if (!plan.nomonitor && put_state(plan.statedir, "monitor.pid", num) != 0) launch_fail("write monitor.pid", errno);
   snprintf(path, sizeof path, "%s/start.fifo", plan.statedir);
   if (mkfifo(path, 0600) != 0 && errno != EEXIST) launch_fail("mkfifo start.fifo", errno);
   /* Read-write, so the fifo never reports end-of-file and `start` never blocks opening it. */
   int fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0) launch_fail("open start.fifo", errno);
+  start_fd = fifo;
   int sync, master = -1;
   int init = launch_init(&plan, &sync, &master);
   snprintf(num, sizeof num, "%d", init);
@@ -261,6 +276,7 @@ int monitor_main(void) {
   int n = snprintf(ok, sizeof ok, "O%d\n", init);
   write_all(RESULT_FD, ok, (size_t)n);
   close(RESULT_FD);
+  if (plan.nomonitor) return 0; /* the same launch, minus the monitor: the caller reaps the init */
   /* The caller's stdio belongs to the container now; with a terminal the monitor relays it. */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = master >= 0 ? 2 : 0; fd < 3; fd++) dup3(devnull, fd, 0);

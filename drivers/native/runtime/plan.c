@@ -94,6 +94,7 @@ int plan_read(int fd, struct plan *p, char *err, size_t errlen) {
     else if (!strcmp(key, "arg")) PUSH(p->args, p->nargs, 255, v);
     else if (!strcmp(key, "cwd")) p->cwd = v;
     else if (!strcmp(key, "terminal")) p->terminal = 1;
+    else if (!strcmp(key, "nomonitor")) p->nomonitor = 1;
     else if (!strcmp(key, "hook")) { struct hook h = {v, len}; PUSH(p->hooks, p->nhooks, 32, h); }
     else if (!strcmp(key, "statehead")) p->state_head = v;
     else if (!strcmp(key, "statetail")) p->state_tail = v;

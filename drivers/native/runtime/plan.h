@@ -71,6 +71,7 @@ struct plan {
   int nargs;
   const char *cwd;
   int terminal;
+  int nomonitor;              /* runc's shape: the init is the caller's child, no monitor stays */
   struct hook hooks[32];      /* createContainer / startContainer, run by the init */
   int nhooks;
   const char *state_head, *state_tail; /* the state JSON around the init's host pid */
