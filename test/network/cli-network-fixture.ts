@@ -1,5 +1,5 @@
 /**
- * Shared set-up for the native driver's networking tests through the built CLI: a state root, a
+ * Shared set-up for the drivers' networking tests through the built CLI: a state root, a
  * private network folder and port-reservation folder, host snapshots (test/network/host-snapshot.ts)
  * narrowed to what one container made, and bounded HTTP.
  */
@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { berth, type CliResult } from '../../helpers/run-cli';
-import { tempStateRoot } from '../../helpers/busybox-fixture';
-import { hostSnapshot, leftovers, type HostSnapshot } from '../../network/host-snapshot';
+import { berth, type CliResult } from '../helpers/run-cli';
+import { tempStateRoot } from '../helpers/busybox-fixture';
+import { hostSnapshot, leftovers, type HostSnapshot } from './host-snapshot';
 
 export const IPAM_DIR = '/var/lib/cni/networks';
 
@@ -20,7 +20,38 @@ export interface NetEnv {
   /** berth's port reservations (`<BERTH_NETWORK_STATE_DIR>/ports`). */
   portsDir: string;
   cli: (args: string[], timeoutMs?: number) => CliResult;
+  /** A CNI plugin folder whose `firewall` sleeps in ADD (to kill a CLI in the middle of attach). */
+  cniWrapper: () => CniWrapper;
   cleanup: () => void;
+}
+
+export interface CniWrapper {
+  /** BERTH_CNI_PATH pointing at the wrapper folder. */
+  env: NodeJS.ProcessEnv;
+  /** The pid of the sleeping ADD, once one runs. */
+  sleeping: () => number | undefined;
+  cleanup: () => void;
+}
+
+const PLUGIN_DIR = '/usr/lib/cni';
+
+function cniWrapper(): CniWrapper {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cni-'));
+  const pidFile = path.join(dir, 'sleeping.pid');
+  for (const p of fs.readdirSync(PLUGIN_DIR)) if (p !== 'firewall') fs.symlinkSync(path.join(PLUGIN_DIR, p), path.join(dir, p));
+  const script = `#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ]; then echo $$ > ${pidFile}.tmp; mv ${pidFile}.tmp ${pidFile}; exec sleep 60; fi\nexec ${PLUGIN_DIR}/firewall "$@"\n`;
+  fs.writeFileSync(path.join(dir, 'firewall'), script, { mode: 0o755 });
+  return {
+    env: { BERTH_CNI_PATH: dir },
+    sleeping: () => {
+      try {
+        return Number(fs.readFileSync(pidFile, 'utf8').trim()) || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export function netEnv(): NetEnv {
@@ -33,6 +64,7 @@ export function netEnv(): NetEnv {
     env,
     portsDir: path.join(netState, 'ports'),
     cli: (args, timeoutMs) => berth(args, { root: state.root, env, ...(timeoutMs ? { timeoutMs } : {}) }),
+    cniWrapper,
     cleanup: () => {
       state.cleanup();
       fs.rmSync(netDir, { recursive: true, force: true });
@@ -67,7 +99,8 @@ export function emptyMine(): Mine {
 export function addContainer(mine: Mine, root: string, id: string, network = 'berth0'): void {
   mine.ids.push(id);
   mine.chains.push(...chainNames(network, id));
-  const record = JSON.parse(fs.readFileSync(path.join(root, id, 'record.json'), 'utf8')) as {
+  const file = path.join(root, id, 'record.json');
+  const record = (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}) as {
     handle?: { network?: { ips?: string[]; interfaces?: { name: string; sandbox?: string }[] } };
   };
   const net = record.handle?.network;
