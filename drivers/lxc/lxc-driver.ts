@@ -1,0 +1,479 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { inject, injectable } from 'inversify';
+import {
+  BaseDriver,
+  BackendCommandError,
+  BerthError,
+  OperationNotSupportedError,
+  copyLogs,
+  isSameProcess,
+  logPaths,
+  pollUntil,
+  processStartTime,
+  signalName,
+  signalNumber,
+  type ContainerRef,
+  type ContainerStats,
+  type CreateRequest,
+  type DriverHandle,
+  type DriverState,
+  type ExecRequest,
+  type ExecutionDriver,
+  type ExitResult,
+  type Feature,
+  type Fingerprint,
+  type JsonValue,
+  type LogsRequest,
+  type Resources,
+} from '../../core';
+import {
+  LxcCommandError,
+  LxcConfigError,
+  LxcTools,
+  cgroupAssignments,
+  cgroupPids,
+  containerCgroupDirs,
+  detectCgroupVersion,
+  lastLxcMessage,
+  processCgroupDirs,
+  removeCgroupDirs,
+  renderConfig,
+  type CgroupVersion,
+} from '../../vendor/lxc-ts-shim/src';
+import { cgroupLimitsFor, lxcConfigFor, DRIVER_NAME } from './lxc-config';
+import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT } from './lxc-scripts';
+import { readNumberLine, stateFile, watchUntil } from './lxc-state-files';
+
+export const LxcDriverOptions = Symbol.for('berth.LxcDriverOptions');
+export interface LxcDriverOptions {
+  /** LXC's `-P` folder for berth's containers. */
+  lxcpath?: string;
+}
+export const DEFAULT_LXCPATH = '/var/lib/berth/lxc';
+
+/** Everything a later call (in any process) needs to find the container again. */
+interface LxcHandle {
+  name: string;
+  lxcpath: string;
+  cgroupVersion: CgroupVersion;
+  supervisorPid: number;
+  supervisorStart?: number;
+}
+
+const CREATE_TIMEOUT_MS = 30000;
+
+/**
+ * LXC through its own tools: `lxc-execute` runs the spec's process under LXC's init, with the
+ * caller's stdout and stderr kept apart and the process's exit code returned. A tiny shell supervisor
+ * (outliving the CLI) runs it and records the exit status; a start-host hook holds the set-up
+ * container between create and start.
+ */
+@injectable()
+export class LxcDriver extends BaseDriver implements ExecutionDriver {
+  readonly name = DRIVER_NAME;
+  readonly description = 'LXC 5 containers through lxc-execute (LXC init as PID 1) and the lxc-* tools';
+  readonly features: ReadonlySet<Feature> = new Set<Feature>([
+    'process.args',
+    'process.env',
+    'process.cwd',
+    'process.user',
+    'process.user.additionalGids',
+    'process.capabilities',
+    'process.rlimits',
+    'process.noNewPrivileges',
+    'root.readonly',
+    'hostname',
+    'namespace.pid',
+    'namespace.network',
+    'namespace.mount',
+    'namespace.ipc',
+    'namespace.uts',
+    'namespace.cgroup',
+    'mount.bind',
+    'mount.tmpfs',
+    'mount.proc',
+    'mount.sysfs',
+    'mount.devpts',
+    'mount.mqueue',
+    'mount.cgroup',
+    'mount.readonly',
+    'linux.maskedPaths',
+    'linux.readonlyPaths',
+    'linux.sysctl',
+    'resources.memory.limit',
+    'resources.memory.reservation',
+    'resources.memory.swap',
+    'resources.cpu.shares',
+    'resources.cpu.quota',
+    'resources.cpu.cpus',
+    'resources.cpu.mems',
+    'resources.pids',
+    'resources.devices',
+    'op.exec',
+    'op.pause',
+    'op.stats',
+    'op.update',
+    'op.logs',
+    'op.killAll',
+    'op.recover',
+  ]);
+
+  constructor(@inject(LxcDriverOptions) private readonly options: LxcDriverOptions = {}) {
+    super();
+  }
+
+  async fingerprint(): Promise<Fingerprint> {
+    const installHint = 'apt-get install lxc';
+    const version = spawnSync('lxc-execute', ['--version'], { encoding: 'utf8' });
+    if (version.error || version.status !== 0) {
+      return { available: false, reason: 'the LXC tools (lxc-execute) are not installed', installHint, health: 'undetected', attributes: {} };
+    }
+    const attributes = { cgroupVersion: detectCgroupVersion(), isolation: 'namespaces, cgroups, capability bounding set' };
+    if (process.getuid?.() !== 0) {
+      return { available: false, reason: 'berth runs LXC containers as root only (no unprivileged containers)', version: version.stdout.trim(), health: 'unhealthy', attributes };
+    }
+    const lxcpath = this.lxcpath({});
+    try {
+      fs.mkdirSync(lxcpath, { recursive: true, mode: 0o711 });
+      fs.accessSync(lxcpath, fs.constants.W_OK);
+    } catch (err) {
+      return { available: false, reason: `lxcpath ${lxcpath} is not usable: ${(err as Error).message}`, version: version.stdout.trim(), health: 'unhealthy', attributes };
+    }
+    return { available: true, version: version.stdout.trim(), health: 'healthy', attributes: { ...attributes, lxcpath } };
+  }
+
+  async create(request: CreateRequest): Promise<DriverHandle> {
+    const dir = request.stateDir;
+    const lxcpath = this.lxcpath(request.options);
+    const name = request.id;
+    const rootfsMount = path.join(lxcpath, '.rootfs-mount');
+    if (!fs.existsSync(rootfsMount)) fs.mkdirSync(rootfsMount, { recursive: true, mode: 0o711 });
+    const cgroupVersion = detectCgroupVersion();
+    const gate = stateFile(dir, 'gate');
+    const rootfs = request.spec.root!.path;
+    const options = lxcConfigFor(request.spec, {
+      rootfsMount,
+      startHook: ['/bin/sh', gate, dir],
+      probe: (p, where) => probePath(where === 'host' ? p : path.join(rootfs, p)),
+      swapAccounting: cgroupVersion === 'v2' || fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
+    });
+    let config: string;
+    try {
+      config = renderConfig(options, { cgroupVersion });
+    } catch (err) {
+      if (err instanceof LxcConfigError) throw new BerthError('SPEC_INVALID', `${err.message} (driver "lxc")`, { cause: err });
+      throw err;
+    }
+    const configFile = stateFile(dir, 'config');
+    fs.writeFileSync(configFile, config);
+    fs.writeFileSync(stateFile(dir, 'supervisor'), SUPERVISOR_SCRIPT);
+    fs.writeFileSync(gate, START_GATE_SCRIPT);
+    const tools = new LxcTools({ lxcpath });
+    const argv = tools.executeArgv(name, configFile, request.spec.process!.args!, { file: stateFile(dir, 'log'), level: 'ERROR', quiet: true });
+
+    const stdio = openStdio(request);
+    let pid: number | undefined;
+    try {
+      const child = spawn('/bin/sh', [stateFile(dir, 'supervisor'), dir, ...argv], { detached: true, stdio: stdio.options, cwd: '/' });
+      child.on('error', () => undefined);
+      child.unref();
+      pid = child.pid;
+    } finally {
+      stdio.close();
+    }
+    if (pid === undefined) throw new BerthError('BACKEND_FAILED', 'could not start the LXC supervisor (/bin/sh)');
+    const handle: LxcHandle = { name, lxcpath, cgroupVersion, supervisorPid: pid, supervisorStart: processStartTime(pid) };
+    try {
+      await watchUntil(dir, () => {
+        if (readNumberLine(stateFile(dir, 'initPid')) !== undefined) return true;
+        if (readNumberLine(stateFile(dir, 'exitCode')) !== undefined || !isSameProcess(pid!, handle.supervisorStart)) {
+          throw this.setupError(dir, argv);
+        }
+        return undefined;
+      }, CREATE_TIMEOUT_MS, 'the LXC container to be set up');
+    } catch (err) {
+      await this.delete({ ...request, handle: { ...handle } }, true).catch(() => undefined);
+      if (err instanceof BerthError) throw err;
+      throw new BerthError('BACKEND_FAILED', `lxc: ${(err as Error).message}`, { cause: err });
+    }
+    return { ...handle };
+  }
+
+  async start(ref: ContainerRef): Promise<void> {
+    fs.writeFileSync(stateFile(ref.stateDir, 'started'), '');
+    await this.signalGate(ref, 'start');
+  }
+
+  async state(ref: ContainerRef): Promise<DriverState> {
+    const h = handleOf(ref);
+    const exit = this.readExit(ref);
+    if (exit !== undefined) return { status: 'stopped', exitCode: exit };
+    if (!h.supervisorPid || !isSameProcess(h.supervisorPid, h.supervisorStart)) {
+      const late = this.readExit(ref);
+      return { status: 'stopped', exitCode: late ?? 255 };
+    }
+    const pid = readNumberLine(stateFile(ref.stateDir, 'initPid'));
+    if (pid === undefined) return { status: 'creating' };
+    if (!fs.existsSync(stateFile(ref.stateDir, 'started'))) return { status: 'created', pid };
+    return { status: frozen(pid) ? 'paused' : 'running', pid };
+  }
+
+  async wait(ref: ContainerRef): Promise<ExitResult> {
+    const h = handleOf(ref);
+    const code = await watchUntil(ref.stateDir, () => {
+      const exit = this.readExit(ref);
+      if (exit !== undefined) return exit;
+      if (!h.supervisorPid || !isSameProcess(h.supervisorPid, h.supervisorStart)) return this.readExit(ref) ?? 255;
+      return undefined;
+    }, Infinity, 'the container to exit', 200);
+    const signal = code > 128 ? signalName(code - 128) : undefined;
+    return { exitCode: code, ...(signal ? { signal } : {}) };
+  }
+
+  async kill(ref: ContainerRef, signal: NodeJS.Signals, all: boolean): Promise<void> {
+    const s = await this.state(ref);
+    if (s.status === 'stopped' || s.pid === undefined) return;
+    if (s.status === 'created') {
+      // The user's process never ran: the container ends as if the signal had killed it.
+      writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), `${128 + signalNumber(signal)}\n`);
+      await this.signalGate(ref, 'abort');
+      return;
+    }
+    const pids = all ? this.containerPids(s.pid) : [s.pid];
+    for (const pid of pids) killQuietly(pid, signal);
+    if (s.status === 'paused' && signal === 'SIGKILL') await this.tools(ref).unfreeze(handleOf(ref).name).catch(() => undefined);
+  }
+
+  async delete(ref: ContainerRef, force: boolean): Promise<void> {
+    const h = handleOf(ref);
+    const name = h.name ?? ref.id;
+    const lxcpath = h.lxcpath ?? this.lxcpath(ref.options);
+    const supervisorAlive = () => h.supervisorPid !== undefined && isSameProcess(h.supervisorPid, h.supervisorStart);
+    const initPid = readNumberLine(stateFile(ref.stateDir, 'initPid'));
+    if (force && supervisorAlive()) {
+      const started = fs.existsSync(stateFile(ref.stateDir, 'started'));
+      if (!started) {
+        writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), '137\n');
+        await this.signalGate(ref, 'abort', 2000).catch(() => undefined);
+      }
+      if (initPid !== undefined) {
+        killQuietly(initPid, 'SIGKILL');
+        if (frozen(initPid)) await new LxcTools({ lxcpath }).unfreeze(name).catch(() => undefined);
+      }
+    }
+    if (h.supervisorPid !== undefined) {
+      const gone = await pollUntil(() => (supervisorAlive() ? undefined : true), 10000, 'the LXC supervisor to exit').catch(() => false);
+      if (!gone) killQuietly(-h.supervisorPid, 'SIGKILL');
+    }
+    fs.rmSync(path.join(lxcpath, name), { recursive: true, force: true });
+    const failed = removeCgroupDirs(containerCgroupDirs(name));
+    if (failed.length > 0) throw new BerthError('BACKEND_FAILED', `lxc: could not remove cgroup ${failed.join(', ')}`);
+  }
+
+  override async exec(ref: ContainerRef, request: ExecRequest): Promise<ExitResult> {
+    const proc = ref.spec.process!;
+    if (request.tty) throw new OperationNotSupportedError(this.name, 'exec --tty', 'terminals are not supported');
+    const cwd = request.cwd ?? proc.cwd;
+    if (cwd !== '/') throw new OperationNotSupportedError(this.name, 'exec', `lxc-attach cannot set the working directory (wanted "${cwd}"); it runs in /`);
+    const user = request.user ?? proc.user;
+    if ((user.additionalGids ?? []).length > 0) throw new OperationNotSupportedError(this.name, 'exec', 'lxc-attach cannot set additional groups');
+    try {
+      const r = await this.tools(ref).attach(handleOf(ref).name, {
+        command: request.args,
+        env: request.env ?? proc.env ?? [],
+        uid: user.uid,
+        gid: user.gid,
+        stdio: { stdin: request.stdio.stdin ?? 'ignore', stdout: request.stdio.stdout, stderr: request.stdio.stderr },
+      });
+      return r.signal ? { exitCode: r.exitCode, signal: r.signal } : { exitCode: r.exitCode };
+    } catch (err) {
+      throw backendError(err);
+    }
+  }
+
+  override async pause(ref: ContainerRef): Promise<void> {
+    await this.tools(ref).freeze(handleOf(ref).name).catch((err: unknown) => Promise.reject(backendError(err)));
+  }
+
+  override async resume(ref: ContainerRef): Promise<void> {
+    await this.tools(ref).unfreeze(handleOf(ref).name).catch((err: unknown) => Promise.reject(backendError(err)));
+  }
+
+  override async stats(ref: ContainerRef): Promise<ContainerStats> {
+    const h = handleOf(ref);
+    const tools = this.tools(ref);
+    const get = (file: string) => tools.cgroupGet(h.name, file).catch(() => undefined);
+    const num = (v: string | undefined) => (v === undefined || v === 'max' || v === '' ? undefined : Number(v));
+    const stats: ContainerStats = {};
+    if (h.cgroupVersion === 'v1') {
+      const [usage, max, limit, cpu, cpuStat, pids, pidsMax] = await Promise.all([
+        get('memory.usage_in_bytes'), get('memory.max_usage_in_bytes'), get('memory.limit_in_bytes'),
+        get('cpuacct.usage'), get('cpuacct.stat'), get('pids.current'), get('pids.max'),
+      ]);
+      if (usage !== undefined) stats.memory = { usageBytes: Number(usage), ...opt('maxUsageBytes', num(max)), ...opt('limitBytes', num(limit)) };
+      if (cpu !== undefined) {
+        const ticks = parseKeyed(cpuStat);
+        const hz = 1e9 / 100;
+        stats.cpu = { usageNanos: Number(cpu), ...opt('userNanos', ticks.user !== undefined ? ticks.user * hz : undefined), ...opt('systemNanos', ticks.system !== undefined ? ticks.system * hz : undefined) };
+      }
+      if (pids !== undefined) stats.pids = { current: Number(pids), ...opt('limit', num(pidsMax)) };
+    } else {
+      const [usage, peak, limit, cpuStat, pids, pidsMax] = await Promise.all([
+        get('memory.current'), get('memory.peak'), get('memory.max'), get('cpu.stat'), get('pids.current'), get('pids.max'),
+      ]);
+      if (usage !== undefined) stats.memory = { usageBytes: Number(usage), ...opt('maxUsageBytes', num(peak)), ...opt('limitBytes', num(limit)) };
+      const c = parseKeyed(cpuStat);
+      if (c.usage_usec !== undefined) stats.cpu = { usageNanos: c.usage_usec * 1000, ...opt('userNanos', c.user_usec !== undefined ? c.user_usec * 1000 : undefined), ...opt('systemNanos', c.system_usec !== undefined ? c.system_usec * 1000 : undefined) };
+      if (pids !== undefined) stats.pids = { current: Number(pids), ...opt('limit', num(pidsMax)) };
+    }
+    if (!stats.memory && !stats.cpu && !stats.pids) throw new BerthError('BACKEND_FAILED', `lxc: no cgroup statistics for container "${ref.id}" (is it running?)`);
+    return stats;
+  }
+
+  override async update(ref: ContainerRef, resources: Resources): Promise<void> {
+    const h = handleOf(ref);
+    const swapAccounting = h.cgroupVersion === 'v2' || fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+    const assignments = cgroupAssignments(cgroupLimitsFor(resources, swapAccounting), h.cgroupVersion ?? detectCgroupVersion());
+    // v1 refuses a memory limit above memory+swap: raise memsw first when it grows.
+    if (h.cgroupVersion === 'v1') assignments.sort((a, b) => (a.file === 'memory.memsw.limit_in_bytes' ? -1 : b.file === 'memory.memsw.limit_in_bytes' ? 1 : 0));
+    const tools = this.tools(ref);
+    for (const a of assignments) {
+      await tools.cgroupSet(h.name, a.file, a.value).catch((err: unknown) => Promise.reject(backendError(err)));
+    }
+  }
+
+  override async logs(ref: ContainerRef, request: LogsRequest): Promise<void> {
+    await copyLogs(logPaths(ref.stateDir), request, request.follow, async () => (await this.state(ref)).status === 'stopped');
+  }
+
+  private lxcpath(options: Readonly<Record<string, JsonValue>>): string {
+    const fromRequest = options.lxcpath;
+    return typeof fromRequest === 'string' ? fromRequest : (this.options.lxcpath ?? DEFAULT_LXCPATH);
+  }
+
+  private tools(ref: ContainerRef): LxcTools {
+    return new LxcTools({ lxcpath: handleOf(ref).lxcpath ?? this.lxcpath(ref.options) });
+  }
+
+  private readExit(ref: ContainerRef): number | undefined {
+    return readNumberLine(stateFile(ref.stateDir, 'exitCode'));
+  }
+
+  /** Tell the start gate to let the init run (`start`) or to abort the container. */
+  private async signalGate(ref: ContainerRef, word: 'start' | 'abort', timeoutMs = 10000): Promise<void> {
+    const fifo = stateFile(ref.stateDir, 'fifo');
+    const h = handleOf(ref);
+    const fd = await pollUntil(() => {
+      try {
+        return fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENXIO' || code === 'ENOENT') {
+          if (h.supervisorPid !== undefined && !isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('CONTAINER_STATE', `container "${ref.id}" has already exited`);
+          return undefined;
+        }
+        throw err;
+      }
+    }, timeoutMs, 'the LXC start gate', 1);
+    try {
+      fs.writeSync(fd, `${word}\n`);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Every process of the container: the members of the init's cgroup (and below). */
+  private containerPids(initPid: number): number[] {
+    const dirs = processCgroupDirs(initPid);
+    const dir = dirs.find((d) => /\/pids\//.test(d)) ?? dirs.find((d) => /\/freezer\//.test(d)) ?? dirs[0];
+    const pids = dir ? cgroupPids(dir) : [];
+    return pids.length > 0 ? pids : [initPid];
+  }
+
+  private setupError(dir: string, argv: readonly string[]): BerthError {
+    let log = '';
+    try {
+      log = fs.readFileSync(stateFile(dir, 'log'), 'utf8');
+    } catch {
+      /* none */
+    }
+    const code = readNumberLine(stateFile(dir, 'exitCode')) ?? null;
+    const message = lastLxcMessage(log) ?? 'it exited before its init ran (no LXC log)';
+    return new BackendCommandError(argv, code, message, 'lxc-execute could not set up the container');
+  }
+}
+
+function handleOf(ref: ContainerRef): Partial<LxcHandle> & { name: string } {
+  const h = ref.handle as Partial<LxcHandle>;
+  return { ...h, name: h.name ?? ref.id };
+}
+
+function probePath(p: string): 'dir' | 'file' | undefined {
+  try {
+    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the init's freezer cgroup is frozen (v1 freezer.state, v2 cgroup.events). */
+function frozen(pid: number): boolean {
+  for (const dir of processCgroupDirs(pid)) {
+    try {
+      if (dir.includes('/freezer/')) return fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim() !== 'THAWED';
+      if (fs.existsSync(path.join(dir, 'cgroup.freeze'))) return fs.readFileSync(path.join(dir, 'cgroup.freeze'), 'utf8').trim() === '1';
+    } catch {
+      /* gone */
+    }
+  }
+  return false;
+}
+
+function openStdio(request: CreateRequest): { options: StdioOptions; close: () => void } {
+  if (request.stdio.kind === 'fds') {
+    const s = request.stdio;
+    return { options: [s.stdin ?? 'ignore', s.stdout, s.stderr], close: () => {} };
+  }
+  const files = logPaths(request.stateDir);
+  const stdout = fs.openSync(files.stdout, 'a');
+  const stderr = fs.openSync(files.stderr, 'a');
+  return { options: ['ignore', stdout, stderr], close: () => [stdout, stderr].forEach((fd) => fs.closeSync(fd)) };
+}
+
+function writeIfAbsent(file: string, text: string): void {
+  try {
+    fs.writeFileSync(file, text, { flag: 'wx' });
+  } catch {
+    /* already there */
+  }
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* gone */
+  }
+}
+
+function backendError(err: unknown): BerthError {
+  if (err instanceof BerthError) return err;
+  if (err instanceof LxcCommandError) return new BackendCommandError(err.argv, err.exitCode, err.stderr, `${path.basename(err.argv[0] ?? 'lxc')} failed`);
+  return new BerthError('BACKEND_FAILED', `lxc: ${(err as Error).message}`, { cause: err });
+}
+
+function parseKeyed(text: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of (text ?? '').split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined) out[k] = Number(v);
+  }
+  return out;
+}
+
+function opt<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined || Number.isNaN(value) ? {} : ({ [key]: value } as Record<K, number>);
+}
+
