@@ -44,7 +44,7 @@ import {
 } from '../../vendor/lxc-ts-shim/src';
 import { cgroupLimitsFor, lxcConfigFor, DRIVER_NAME } from './lxc-config';
 import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT } from './lxc-scripts';
-import { readNumberLine, stateFile, watchUntil } from './lxc-state-files';
+import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
 
 export const LxcDriverOptions = Symbol.for('berth.LxcDriverOptions');
 export interface LxcDriverOptions {
@@ -155,7 +155,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const rootfs = request.spec.root!.path;
     const options = lxcConfigFor(request.spec, {
       rootfsMount,
-      startHook: ['/bin/sh', gate, dir],
+      startHook: [gate, dir],
       probe: (p, where) => probePath(where === 'host' ? p : path.join(rootfs, p)),
       swapAccounting: cgroupVersion === 'v2' || fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
     });
@@ -169,7 +169,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const configFile = stateFile(dir, 'config');
     fs.writeFileSync(configFile, config);
     fs.writeFileSync(stateFile(dir, 'supervisor'), SUPERVISOR_SCRIPT);
-    fs.writeFileSync(gate, START_GATE_SCRIPT);
+    fs.writeFileSync(gate, START_GATE_SCRIPT, { mode: 0o755 });
     const tools = new LxcTools({ lxcpath });
     const argv = tools.executeArgv(name, configFile, request.spec.process!.args!, { file: stateFile(dir, 'log'), level: 'ERROR', quiet: true });
 
@@ -187,7 +187,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const handle: LxcHandle = { name, lxcpath, cgroupVersion, supervisorPid: pid, supervisorStart: processStartTime(pid) };
     try {
       await watchUntil(dir, () => {
-        if (readNumberLine(stateFile(dir, 'initPid')) !== undefined) return true;
+        if (readInitLine(stateFile(dir, 'initPid')) !== undefined) return true;
         if (readNumberLine(stateFile(dir, 'exitCode')) !== undefined || !isSameProcess(pid!, handle.supervisorStart)) {
           throw this.setupError(dir, argv);
         }
@@ -202,8 +202,16 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   }
 
   async start(ref: ContainerRef): Promise<void> {
+    const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
+    if (!gate) throw new BerthError('CONTAINER_STATE', `container "${ref.id}" is not held at its start gate`);
     fs.writeFileSync(stateFile(ref.stateDir, 'started'), '');
-    await this.signalGate(ref, 'start');
+    // The gate stops itself right after writing init.pid: wait for that, then let it go on.
+    await pollUntil(() => {
+      const st = processState(gate.gatePid);
+      if (st === undefined || st === 'Z') throw new BerthError('CONTAINER_STATE', `container "${ref.id}" exited before start`);
+      return st === 'T' ? true : undefined;
+    }, 10000, 'the LXC start gate', 1);
+    process.kill(gate.gatePid, 'SIGCONT');
   }
 
   async state(ref: ContainerRef): Promise<DriverState> {
@@ -214,7 +222,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       const late = this.readExit(ref);
       return { status: 'stopped', exitCode: late ?? 255 };
     }
-    const pid = readNumberLine(stateFile(ref.stateDir, 'initPid'));
+    const pid = readInitLine(stateFile(ref.stateDir, 'initPid'))?.initPid;
     if (pid === undefined) return { status: 'creating' };
     if (!fs.existsSync(stateFile(ref.stateDir, 'started'))) return { status: 'created', pid };
     return { status: frozen(pid) ? 'paused' : 'running', pid };
@@ -238,7 +246,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     if (s.status === 'created') {
       // The user's process never ran: the container ends as if the signal had killed it.
       writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), `${128 + signalNumber(signal)}\n`);
-      await this.signalGate(ref, 'abort');
+      this.abortGate(ref);
       return;
     }
     const pids = all ? this.containerPids(s.pid) : [s.pid];
@@ -251,20 +259,21 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const name = h.name ?? ref.id;
     const lxcpath = h.lxcpath ?? this.lxcpath(ref.options);
     const supervisorAlive = () => h.supervisorPid !== undefined && isSameProcess(h.supervisorPid, h.supervisorStart);
-    const initPid = readNumberLine(stateFile(ref.stateDir, 'initPid'));
-    if (force && supervisorAlive()) {
-      const started = fs.existsSync(stateFile(ref.stateDir, 'started'));
-      if (!started) {
+    const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
+    // With a handle, act only while its supervisor lives (its pids are then still ours); a half-created
+    // record ({} handle) has only the files to go by.
+    if (force && (h.supervisorPid === undefined || supervisorAlive())) {
+      if (!fs.existsSync(stateFile(ref.stateDir, 'started'))) {
         writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), '137\n');
-        await this.signalGate(ref, 'abort', 2000).catch(() => undefined);
+        this.abortGate(ref);
       }
-      if (initPid !== undefined) {
-        killQuietly(initPid, 'SIGKILL');
-        if (frozen(initPid)) await new LxcTools({ lxcpath }).unfreeze(name).catch(() => undefined);
+      if (gate) {
+        killQuietly(gate.initPid, 'SIGKILL');
+        if (frozen(gate.initPid)) await new LxcTools({ lxcpath }).unfreeze(name).catch(() => undefined);
       }
     }
     if (h.supervisorPid !== undefined) {
-      const gone = await pollUntil(() => (supervisorAlive() ? undefined : true), 10000, 'the LXC supervisor to exit').catch(() => false);
+      const gone = await pollUntil(() => (supervisorAlive() ? undefined : true), 10000, 'the LXC supervisor to exit', 1).catch(() => false);
       if (!gone) killQuietly(-h.supervisorPid, 'SIGKILL');
     }
     fs.rmSync(path.join(lxcpath, name), { recursive: true, force: true });
@@ -361,27 +370,10 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     return readNumberLine(stateFile(ref.stateDir, 'exitCode'));
   }
 
-  /** Tell the start gate to let the init run (`start`) or to abort the container. */
-  private async signalGate(ref: ContainerRef, word: 'start' | 'abort', timeoutMs = 10000): Promise<void> {
-    const fifo = stateFile(ref.stateDir, 'fifo');
-    const h = handleOf(ref);
-    const fd = await pollUntil(() => {
-      try {
-        return fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENXIO' || code === 'ENOENT') {
-          if (h.supervisorPid !== undefined && !isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('CONTAINER_STATE', `container "${ref.id}" has already exited`);
-          return undefined;
-        }
-        throw err;
-      }
-    }, timeoutMs, 'the LXC start gate', 1);
-    try {
-      fs.writeSync(fd, `${word}\n`);
-    } finally {
-      fs.closeSync(fd);
-    }
+  /** End a container held at its start gate: the killed hook makes LXC abort before the init runs. */
+  private abortGate(ref: ContainerRef): void {
+    const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
+    if (gate) killQuietly(gate.gatePid, 'SIGKILL');
   }
 
   /** Every process of the container: the members of the init's cgroup (and below). */

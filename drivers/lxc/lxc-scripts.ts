@@ -20,15 +20,15 @@ code=$?
 
 /**
  * The start gate, LXC's start-host hook: it runs once the container is set up (namespaces, mounts,
- * cgroup) and before its init runs. It records the init's host pid, then holds the container until
- * start writes "start" into start.fifo; any other word (or none) aborts the container.
- * Usage (by LXC): start-gate.sh STATEDIR NAME lxc start-host
+ * cgroup) and before its init runs. It records the init's host pid and its own, then stops itself
+ * (SIGSTOP, no helper process, no fifo). start creates `started` and sends SIGCONT: the gate exits 0
+ * and LXC runs the init. Killing the gate, or continuing it without `started`, aborts the container.
+ * Usage (by LXC, which prepends `exec` and appends NAME lxc start-host): start-gate.sh STATEDIR
  */
 export const START_GATE_SCRIPT = `#!/bin/sh
 # berth lxc start gate (lxc.hook.start-host): hold the set-up container until berth start.
 dir=$1
-mkfifo -m 600 "$dir/start.fifo" 2>/dev/null
-printf '%s\\n' "$LXC_PID" > "$dir/init.pid"
-read -r word < "$dir/start.fifo"
-[ "$word" = start ]
+printf '%s %s\\n' "$LXC_PID" "$$" > "$dir/init.pid"
+kill -STOP $$
+[ -e "$dir/started" ]
 `;

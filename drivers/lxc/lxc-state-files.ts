@@ -10,7 +10,6 @@ export const STATE_FILES = {
   log: 'lxc.log',
   supervisor: 'supervisor.sh',
   gate: 'start-gate.sh',
-  fifo: 'start.fifo',
   initPid: 'init.pid',
   exitCode: 'exit.code',
   started: 'started',
@@ -31,6 +30,28 @@ export function readNumberLine(file: string): number | undefined {
   if (!text.endsWith('\n')) return undefined;
   const n = Number(text.trim());
   return Number.isInteger(n) ? n : undefined;
+}
+
+/** `init.pid` as the start gate writes it: the init's host pid and the gate's own pid. */
+export function readInitLine(file: string): { initPid: number; gatePid: number } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = /^(\d+) (\d+)\n$/.exec(text);
+  return m ? { initPid: Number(m[1]), gatePid: Number(m[2]) } : undefined;
+}
+
+/** The one-letter state of a process (`T` stopped, `Z` zombie...), or undefined when gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
