@@ -13,7 +13,7 @@ export interface CgroupAssignment {
 /** Convert v1 cpu shares (2..262144) to a v2 weight (1..10000), as runc does. */
 export function sharesToWeight(shares: number): number {
   if (shares <= 0) return 100;
-  return Math.round(1 + ((Math.min(Math.max(shares, 2), 262144) - 2) * 9999) / 262142);
+  return 1 + Math.floor(((Math.min(Math.max(shares, 2), 262144) - 2) * 9999) / 262142);
 }
 
 const unlimitedV1 = (n: number) => (n < 0 ? '-1' : String(n));
