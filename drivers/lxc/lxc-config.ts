@@ -59,7 +59,13 @@ export function lxcConfigFor(spec: Spec, ctx: LxcTranslationContext): LxcConfigO
     options.prlimits = Object.fromEntries(proc.rlimits!.map((r) => [r.type.replace(/^RLIMIT_/, '').toLowerCase(), { soft: limit(r.soft), hard: limit(r.hard) }]));
   }
   if (proc.noNewPrivileges) options.noNewPrivs = true;
-  if (spec.linux?.sysctl && Object.keys(spec.linux.sysctl).length > 0) options.sysctls = { ...spec.linux.sysctl };
+  if (spec.linux?.sysctl && Object.keys(spec.linux.sysctl).length > 0) {
+    // LXC writes lxc.sysctl.* after every mount entry, so through a read-only /proc/sys it would fail.
+    if ((spec.linux.readonlyPaths ?? []).some((p) => p === '/proc/sys' || p === '/proc')) {
+      throw invalid('linux.sysctl', 'LXC sets sysctls after the mounts, so they cannot be combined with /proc/sys in linux.readonlyPaths');
+    }
+    options.sysctls = { ...spec.linux.sysctl };
+  }
   if (spec.linux?.resources) {
     const cgroup = cgroupLimitsFor(spec.linux.resources, ctx.swapAccounting);
     if (Object.keys(cgroup).length > 0) options.cgroup = cgroup;

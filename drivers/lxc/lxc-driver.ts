@@ -40,10 +40,12 @@ import {
   processCgroupDirs,
   removeCgroupDirs,
   renderConfig,
+  setCgroupFrozen,
   type CgroupVersion,
 } from '../../vendor/lxc-ts-shim/src';
 import { cgroupLimitsFor, lxcConfigFor, DRIVER_NAME } from './lxc-config';
 import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT } from './lxc-scripts';
+import { prepareMountpoints } from './mountpoints';
 import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
 
 export const LxcDriverOptions = Symbol.for('berth.LxcDriverOptions');
@@ -166,6 +168,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       if (err instanceof LxcConfigError) throw new BerthError('SPEC_INVALID', `${err.message} (driver "lxc")`, { cause: err });
       throw err;
     }
+    if (options.rootfs.readonly) prepareMountpoints(rootfs, options.mounts ?? []);
     const configFile = stateFile(dir, 'config');
     fs.writeFileSync(configFile, config);
     fs.writeFileSync(stateFile(dir, 'supervisor'), SUPERVISOR_SCRIPT);
@@ -249,9 +252,13 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       this.abortGate(ref);
       return;
     }
-    const pids = all ? this.containerPids(s.pid) : [s.pid];
+    // The spec's process is the child of LXC's init (PID 1 in the container), which forwards every
+    // catchable signal to it. SIGKILL and SIGSTOP cannot be forwarded, so every signal goes straight
+    // to the process; `all` reaches every process of the container's cgroup except LXC's init, which
+    // exits with its child's status once that is gone.
+    const pids = all ? this.containerPids(s.pid).filter((p) => p !== s.pid) : [userProcess(s.pid) ?? s.pid];
     for (const pid of pids) killQuietly(pid, signal);
-    if (s.status === 'paused' && signal === 'SIGKILL') await this.tools(ref).unfreeze(handleOf(ref).name).catch(() => undefined);
+    if (s.status === 'paused' && signal === 'SIGKILL') await this.setFrozen(ref, false).catch(() => undefined);
   }
 
   async delete(ref: ContainerRef, force: boolean): Promise<void> {
@@ -269,7 +276,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       }
       if (gate) {
         killQuietly(gate.initPid, 'SIGKILL');
-        if (frozen(gate.initPid)) await new LxcTools({ lxcpath }).unfreeze(name).catch(() => undefined);
+        if (frozen(gate.initPid)) await setCgroupFrozen(gate.initPid, false).catch(() => undefined);
       }
     }
     if (h.supervisorPid !== undefined) {
@@ -303,11 +310,27 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   }
 
   override async pause(ref: ContainerRef): Promise<void> {
-    await this.tools(ref).freeze(handleOf(ref).name).catch((err: unknown) => Promise.reject(backendError(err)));
+    await this.setFrozen(ref, true);
   }
 
   override async resume(ref: ContainerRef): Promise<void> {
-    await this.tools(ref).unfreeze(handleOf(ref).name).catch((err: unknown) => Promise.reject(backendError(err)));
+    await this.setFrozen(ref, false);
+  }
+
+  /**
+   * lxc-freeze / lxc-unfreeze first; LXC 5.0 fails them on hybrid cgroup hosts ("Failed to freeze"),
+   * so the container's own freezer cgroup is written directly when the tool fails.
+   */
+  private async setFrozen(ref: ContainerRef, frozenWanted: boolean): Promise<void> {
+    const h = handleOf(ref);
+    const tools = this.tools(ref);
+    try {
+      await (frozenWanted ? tools.freeze(h.name) : tools.unfreeze(h.name));
+      return;
+    } catch (err) {
+      const pid = (await this.state(ref)).pid;
+      if (pid === undefined || !(await setCgroupFrozen(pid, frozenWanted).catch(() => false))) throw backendError(err);
+    }
   }
 
   override async stats(ref: ContainerRef): Promise<ContainerStats> {
@@ -400,6 +423,16 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
 function handleOf(ref: ContainerRef): Partial<LxcHandle> & { name: string } {
   const h = ref.handle as Partial<LxcHandle>;
   return { ...h, name: h.name ?? ref.id };
+}
+
+/** The spec's process: the (first) child of LXC's init. */
+function userProcess(initPid: number): number | undefined {
+  try {
+    const first = fs.readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function probePath(p: string): 'dir' | 'file' | undefined {

@@ -71,3 +71,31 @@ export function removeCgroupDirs(dirs: readonly string[]): string[] {
   dirs.forEach(rm);
   return failed;
 }
+
+/**
+ * Freeze or thaw the cgroup of `pid` directly (v1 `freezer.state`, v2 `cgroup.freeze`) and wait until
+ * the kernel reports it done. For hosts where `lxc-freeze` fails (LXC 5.0 on hybrid v1/v2 layouts).
+ * Returns false when the process has no freezer cgroup.
+ */
+export async function setCgroupFrozen(pid: number, frozen: boolean, timeoutMs = 5000, root = '/sys/fs/cgroup'): Promise<boolean> {
+  const dirs = processCgroupDirs(pid, root);
+  const v1 = dirs.find((d) => d.startsWith(path.join(root, 'freezer') + path.sep));
+  const deadline = Date.now() + timeoutMs;
+  const settle = async (done: () => boolean) => {
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`cgroup of pid ${pid} did not ${frozen ? 'freeze' : 'thaw'} in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  if (v1) {
+    const file = path.join(v1, 'freezer.state');
+    fs.writeFileSync(file, frozen ? 'FROZEN' : 'THAWED');
+    await settle(() => fs.readFileSync(file, 'utf8').trim() === (frozen ? 'FROZEN' : 'THAWED'));
+    return true;
+  }
+  const v2 = dirs.find((d) => fs.existsSync(path.join(d, 'cgroup.freeze')));
+  if (!v2) return false;
+  fs.writeFileSync(path.join(v2, 'cgroup.freeze'), frozen ? '1' : '0');
+  await settle(() => /^frozen (\d)$/m.exec(fs.readFileSync(path.join(v2, 'cgroup.events'), 'utf8'))?.[1] === (frozen ? '1' : '0'));
+  return true;
+}

@@ -1,0 +1,261 @@
+/**
+ * Integration tests: real LXC containers through the driver API, as root. Each test gets its own
+ * container (`t-lxc-*`) in this run's private lxcpath; afterEach deletes whatever a test left.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { hasCode, isAlive, type DriverHandle } from '../../../core';
+import { containerCgroupDirs } from '../../../vendor/lxc-ts-shim/src';
+import { testRootfs } from '../../helpers/busybox-fixture';
+import { captureStdio } from '../../helpers/capture-stdio';
+import { describeIf, isRoot, requireBackend } from '../../helpers/backend-gate';
+import { lxcTestKit, specFor, type LxcTestKit } from './lxc-test-kit';
+import { LxcDriver } from '../../../drivers/lxc/lxc-driver';
+
+const available = isRoot && fs.existsSync('/usr/bin/lxc-execute');
+
+describeIf(available || process.env.CI === 'true')('lxc driver (real containers)', () => {
+  let kit: LxcTestKit;
+  let rootfs: string;
+  let io: ReturnType<typeof captureStdio>;
+
+  beforeAll(async () => {
+    await requireBackend(new LxcDriver({}));
+    rootfs = await testRootfs();
+  });
+  beforeEach(() => {
+    kit = lxcTestKit();
+    io = captureStdio();
+  });
+  afterEach(async () => {
+    io.close();
+    await kit.cleanup();
+  });
+
+  const fds = () => ({ kind: 'fds' as const, stdin: null, stdout: io.stdout, stderr: io.stderr });
+  const supervisorOf = (handle: DriverHandle) => handle.supervisorPid as number;
+
+  async function runToExit(args: string[], edit?: Parameters<typeof specFor>[2]) {
+    const request = kit.request(specFor(rootfs, args, edit), fds());
+    const ref = kit.ref(request, await kit.driver.create(request));
+    await kit.driver.start(ref);
+    const exit = await kit.driver.wait(ref);
+    return { ref, exit, out: io.read() };
+  }
+
+  test('foreground: stdout and stderr stay apart, the exit code is the process\'s own', async () => {
+    const { ref, exit, out } = await runToExit(['/bin/sh', '-c', 'echo to-out; echo to-err >&2; exit 42']);
+    expect(exit.exitCode).toBe(42);
+    expect(out).toEqual({ stdout: 'to-out\n', stderr: 'to-err\n' });
+    expect(await kit.driver.state(ref)).toEqual({ status: 'stopped', exitCode: 42 });
+  });
+
+  test('create holds the container: created with a pid, the process has not run until start', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lxc-marker-'));
+    try {
+      const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', 'touch /mnt/ran; exec sleep 30'], (s) => {
+        s.mounts!.push({ destination: '/mnt', type: 'bind', source: dir, options: ['rbind'] });
+      }), fds());
+      const ref = kit.ref(request, await kit.driver.create(request));
+      const created = await kit.driver.state(ref);
+      expect(created.status).toBe('created');
+      expect(isAlive(created.pid!)).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(fs.existsSync(path.join(dir, 'ran'))).toBe(false);
+      await kit.driver.start(ref);
+      await waitFor(() => fs.existsSync(path.join(dir, 'ran')));
+      const running = await kit.driver.state(ref);
+      expect(running).toEqual({ status: 'running', pid: created.pid });
+      await kit.driver.kill(ref, 'SIGKILL', false);
+      expect((await kit.driver.wait(ref)).exitCode).toBe(137);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the spec is applied: user, groups, cwd, env, hostname, rlimits, no_new_privs, capabilities, read-only root', async () => {
+    const { exit, out } = await runToExit(['/bin/sh', '-c', [
+      'id', 'pwd', 'hostname', 'echo "A=$A"', 'ulimit -n', 'grep -E "^(NoNewPrivs|CapBnd|CapEff)" /proc/self/status',
+      'touch /rootfs-write 2>/dev/null && echo root-rw || echo root-ro', 'touch /tmp/x 2>/dev/null && echo tmp-rw',
+      'grep -q " /proc/irq ro," /proc/self/mountinfo && echo irq-ro',
+      'echo > /dev/null && echo devnull-ok', 'cat /proc/sys/net/ipv4/ip_forward',
+    ].join('; ')], (s) => {
+      s.hostname = 'lxc-box';
+      s.process!.user = { uid: 1000, gid: 1000, additionalGids: [5] };
+      s.process!.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: [], permitted: [] };
+      s.process!.cwd = '/tmp';
+      s.process!.env = ['PATH=/bin', 'A=with space'];
+      s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 654 }];
+      s.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] });
+      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+      s.linux!.readonlyPaths = s.linux!.readonlyPaths!.filter((p) => p !== '/proc/sys');
+    });
+    expect(out.stderr).toBe('');
+    expect(exit.exitCode).toBe(0);
+    const lines = out.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^uid=1000 gid=1000 groups=5/);
+    expect(lines.slice(1, 5)).toEqual(['/tmp', 'lxc-box', 'A=with space', '321']);
+    expect(out.stdout).toMatch(/NoNewPrivs:\s+1/);
+    expect(out.stdout).toMatch(/CapBnd:\s+0000000000000021/);
+    expect(out.stdout).toMatch(/CapEff:\s+0000000000000000/);
+    expect(lines.slice(-5)).toEqual(['root-ro', 'tmp-rw', 'irq-ro', 'devnull-ok', '1']);
+  });
+
+  test('bind mounts (read-only too) and masked paths', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lxc-bind-'));
+    fs.writeFileSync(path.join(dir, 'f'), 'from-host\n');
+    try {
+      const { out } = await runToExit(['/bin/sh', '-c', 'cat /mnt/f; echo x > /mnt/g 2>/dev/null && echo data-rw || echo data-ro; ls /proc/acpi | wc -l; cat /proc/timer_list | wc -c'], (s) => {
+        s.mounts!.push({ destination: '/mnt', type: 'bind', source: dir, options: ['rbind', 'ro'] });
+      });
+      expect(out.stdout.trim().split('\n').map((l) => l.trim())).toEqual(['from-host', 'data-ro', '0', '0']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('cgroup limits reach the container cgroup (v1 keys on this host)', async () => {
+    const { out } = await runToExit(['/bin/sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max'], (s) => {
+      s.linux!.resources = { ...s.linux!.resources, memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 20 } };
+    });
+    expect(out.stdout.trim().split('\n')).toEqual([String(64 * 1024 * 1024), '20']);
+  });
+
+  test('detached: output goes to the logs, stdout and stderr apart', async () => {
+    const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', 'echo one; echo two >&2; sleep 0.3; echo three']), { kind: 'log' });
+    const ref = kit.ref(request, await kit.driver.create(request));
+    await kit.driver.start(ref);
+    await kit.driver.logs(ref, { follow: true, stdout: io.stdout, stderr: io.stderr });
+    expect(io.read()).toEqual({ stdout: 'one\nthree\n', stderr: 'two\n' });
+    expect((await kit.driver.wait(ref)).exitCode).toBe(0);
+  });
+
+  test('exec via lxc-attach, pause/resume, stats, update, kill --all', async () => {
+    const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', 'sleep 100 & sleep 100 & wait'], (s) => {
+      s.linux!.resources = { ...s.linux!.resources, memory: { limit: 128 * 1024 * 1024 } };
+    }), { kind: 'log' });
+    const ref = kit.ref(request, await kit.driver.create(request));
+    await kit.driver.start(ref);
+    await waitFor(async () => ((await kit.driver.stats(ref).catch(() => undefined))?.pids?.current ?? 0) >= 4);
+
+    const r = await kit.driver.exec(ref, { args: ['/bin/sh', '-c', 'echo in-$HOSTNAME-$E; echo oops >&2; id -u; exit 3'], env: ['E=v', 'HOSTNAME=x'], user: { uid: 1000, gid: 1000 }, stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
+    expect(r.exitCode).toBe(3);
+    expect(io.read()).toEqual({ stdout: 'in-x-v\n1000\n', stderr: 'oops\n' });
+    await expect(kit.driver.exec(ref, { args: ['true'], cwd: '/tmp', stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } })).rejects.toMatchObject({ code: 'OPERATION_NOT_SUPPORTED' });
+
+    await kit.driver.pause(ref);
+    expect((await kit.driver.state(ref)).status).toBe('paused');
+    await kit.driver.resume(ref);
+    expect((await kit.driver.state(ref)).status).toBe('running');
+
+    const stats = await kit.driver.stats(ref);
+    expect(stats.memory!.usageBytes).toBeGreaterThan(0);
+    expect(stats.memory!.limitBytes).toBe(128 * 1024 * 1024);
+    expect(stats.pids!.current).toBeGreaterThanOrEqual(4);
+    expect(stats.cpu!.usageNanos).toBeGreaterThan(0);
+
+    await kit.driver.update(ref, { memory: { limit: 96 * 1024 * 1024 }, pids: { limit: 50 } });
+    const after = await kit.driver.stats(ref);
+    expect(after.memory!.limitBytes).toBe(96 * 1024 * 1024);
+    expect(after.pids!.limit).toBe(50);
+
+    const cgroupDirs = containerCgroupDirs(ref.handle.name as string);
+    const pidsDir = cgroupDirs.find((d) => d.includes('/pids/'))!;
+    const members = fs.readFileSync(path.join(pidsDir, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
+    expect(members.length).toBeGreaterThanOrEqual(4);
+    await kit.driver.kill(ref, 'SIGKILL', true);
+    const exit = await kit.driver.wait(ref);
+    expect(exit).toEqual({ exitCode: 137, signal: 'SIGKILL' });
+    for (const pid of members) expect(isAlive(pid)).toBe(false);
+  });
+
+  test('SIGTERM to the init reaches the process (LXC init forwards it)', async () => {
+    const request = kit.request(specFor(rootfs, ['/bin/sleep', '100']), fds());
+    const ref = kit.ref(request, await kit.driver.create(request));
+    await kit.driver.start(ref);
+    await waitFor(async () => (await kit.driver.stats(ref).catch(() => undefined))?.pids?.current === 2);
+    await kit.driver.kill(ref, 'SIGTERM', false);
+    expect((await kit.driver.wait(ref)).exitCode).toBe(143);
+  });
+
+  test('delete leaves no lxcpath entry, cgroup or process (stopped, running, created, {} handle)', async () => {
+    const check = (ref: { handle: DriverHandle }, initPid: number | undefined) => {
+      const name = ref.handle.name as string;
+      expect(fs.existsSync(path.join(kit.lxcpath, name))).toBe(false);
+      expect(containerCgroupDirs(name)).toEqual([]);
+      expect(isAlive(supervisorOf(ref.handle))).toBe(false);
+      if (initPid) expect(isAlive(initPid)).toBe(false);
+    };
+    // stopped
+    const stopped = await runToExit(['/bin/true']);
+    const stoppedPid = (await kit.driver.state(stopped.ref)).pid;
+    await kit.driver.delete(stopped.ref, false);
+    check(stopped.ref, stoppedPid);
+    // running, forced
+    const runReq = kit.request(specFor(rootfs, ['/bin/sleep', '100']), { kind: 'log' });
+    const running = kit.ref(runReq, await kit.driver.create(runReq));
+    await kit.driver.start(running);
+    const runPid = (await kit.driver.state(running)).pid;
+    expect(containerCgroupDirs(running.handle.name as string).length).toBeGreaterThan(0);
+    await kit.driver.delete(running, true);
+    check(running, runPid);
+    await kit.driver.delete(running, true); // idempotent
+    // created, never started
+    const createdReq = kit.request(specFor(rootfs, ['/bin/sleep', '100']), { kind: 'log' });
+    const created = kit.ref(createdReq, await kit.driver.create(createdReq));
+    const createdPid = (await kit.driver.state(created)).pid;
+    await kit.driver.delete(created, true);
+    check(created, createdPid);
+    // an empty handle (half-created record) deletes cleanly and twice
+    const empty = { ...kit.request(specFor(rootfs, ['/bin/true']), { kind: 'log' }), handle: {} };
+    await kit.driver.delete(empty, true);
+    await kit.driver.delete(empty, true);
+  });
+
+  test('kill on a created container ends it without running the process', async () => {
+    const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', 'echo ran']), fds());
+    const ref = kit.ref(request, await kit.driver.create(request));
+    await kit.driver.kill(ref, 'SIGTERM', false);
+    expect((await kit.driver.wait(ref)).exitCode).toBe(143);
+    expect(io.read().stdout).toBe('');
+    await expect(kit.driver.start(ref)).rejects.toMatchObject({ code: 'CONTAINER_STATE' });
+  });
+
+  test('bad specs are refused naming the field, before anything exists', async () => {
+    const cases: [Parameters<typeof specFor>[2], RegExp][] = [
+      [(s) => { s.process!.capabilities!.effective = ['CAP_KILL']; }, /^process\.capabilities\.effective/],
+      [(s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }, /^linux\.namespaces/],
+      [(s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/does/not/exist' }); }, /^mounts\[\d+\]\.source/],
+      [(s) => { s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }, /^linux\.sysctl: .*readonlyPaths/],
+    ];
+    for (const [edit, field] of cases) {
+      const request = kit.request(specFor(rootfs, ['/bin/true'], edit), fds());
+      const err = await kit.driver.create(request).then(() => undefined, (e: unknown) => e);
+      expect(hasCode(err, 'SPEC_INVALID')).toBe(true);
+      expect((err as Error).message).toMatch(field);
+      expect(fs.readdirSync(request.stateDir)).toEqual([]);
+      expect(containerCgroupDirs(request.id)).toEqual([]);
+    }
+  });
+
+  test("a setup failure inside LXC surfaces LXC's message and leaves nothing", async () => {
+    const request = kit.request(specFor(rootfs, ['/bin/true'], (s) => {
+      s.linux!.sysctl = { 'net.ipv4.no_such_knob': '1' };
+      s.linux!.readonlyPaths = [];
+    }), fds());
+    const err = await kit.driver.create(request).then(() => undefined, (e: unknown) => e);
+    expect(hasCode(err, 'BACKEND_FAILED')).toBe(true);
+    expect((err as Error).message).toMatch(/lxc-execute could not set up the container: .*sysctl|no_such_knob/i);
+    expect(containerCgroupDirs(request.id)).toEqual([]);
+    expect(fs.existsSync(path.join(kit.lxcpath, request.id))).toBe(false);
+  });
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
