@@ -161,7 +161,7 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     expect(after.pids!.limit).toBe(50);
 
     const cgroupDirs = containerCgroupDirs(ref.handle.name as string);
-    const pidsDir = cgroupDirs.find((d) => d.includes('/pids/'))!;
+    const pidsDir = cgroupDirs.find((d) => d.includes('/pids/lxc.payload.'))!;
     const members = fs.readFileSync(path.join(pidsDir, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
     expect(members.length).toBeGreaterThanOrEqual(4);
     await kit.driver.kill(ref, 'SIGKILL', true);
