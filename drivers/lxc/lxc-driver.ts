@@ -337,7 +337,8 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const h = handleOf(ref);
     const tools = this.tools(ref);
     const get = (file: string) => tools.cgroupGet(h.name, file).catch(() => undefined);
-    const num = (v: string | undefined) => (v === undefined || v === 'max' || v === '' ? undefined : Number(v));
+    // v1 writes "no limit" as a huge page-aligned number (9223372036854771712), v2 as `max`.
+    const num = (v: string | undefined) => (v === undefined || v === 'max' || v === '' || Number(v) >= 2 ** 62 ? undefined : Number(v));
     const stats: ContainerStats = {};
     if (h.cgroupVersion === 'v1') {
       const [usage, max, limit, cpu, cpuStat, pids, pidsMax] = await Promise.all([
