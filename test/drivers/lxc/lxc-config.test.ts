@@ -13,6 +13,7 @@ const ctx = (over: Partial<LxcTranslationContext> = {}): LxcTranslationContext =
 
 function spec(edit?: (s: Spec) => void): Spec {
   const s = defaultSpec({ rootfs: '/rootfs', args: ['/bin/true'] });
+  delete s.linux!.seccomp;
   edit?.(s);
   return validateSpec(s);
 }
@@ -64,6 +65,7 @@ describe('lxcConfigFor', () => {
       s.process!.capabilities = { bounding: ['CAP_KILL'], effective: [], permitted: [] };
       s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 4096 }];
       s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+      s.linux!.readonlyPaths = ['/proc/bus'];
     }), ctx());
     expect(o.init).toEqual({ uid: 1000, gid: 1001, groups: [5, 7], cwd: '/tmp' });
     expect(o.environment).toEqual(['A=1', 'B=two words']);
@@ -103,6 +105,7 @@ describe('lxcConfigFor', () => {
     expect(refusal(() => lxcConfigFor(spec((s) => { s.linux!.namespaces = [{ type: 'pid' }]; delete s.hostname; }), ctx()))).toMatch(/^linux\.namespaces: .*mount namespace/);
     expect(refusal(() => lxcConfigFor(spec((s) => { s.mounts = [{ destination: '/x', type: 'bind', source: '/nope' }]; }), ctx()))).toMatch(/^mounts\[0\]\.source: .*does not exist/);
     expect(refusal(() => lxcConfigFor(spec((s) => { s.mounts = [{ destination: '/x', type: 'nfs', source: 'h:/x' }]; }), ctx()))).toMatch(/^mounts\[0\]\.type/);
+    expect(refusal(() => lxcConfigFor(spec((s) => { s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }), ctx()))).toMatch(/^linux\.sysctl: .*readonlyPaths/);
     expect(refusal(() => lxcConfigFor(spec((s) => { s.mounts = [{ destination: '/cg', type: 'cgroup', source: 'cgroup' }]; }), ctx()))).toMatch(/^mounts\[0\]\.destination/);
     expect(refusal(() => lxcConfigFor(spec((s) => { s.linux!.resources = { memory: { limit: 1 << 24, swap: 1 << 25 } }; }), ctx({ swapAccounting: false })))).toMatch(/^linux\.resources\.memory\.swap/);
   });
