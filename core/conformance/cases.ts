@@ -37,13 +37,18 @@ function capMask(names: readonly string[]): string {
   return mask.toString(16).padStart(16, '0');
 }
 
+/** The name of a namespace under /proc/PID/ns (the spec's `network` and `mount` are `net` and `mnt` there). */
+function procNsName(type: NamespaceType): string {
+  return type === 'network' ? 'net' : type === 'mount' ? 'mnt' : type;
+}
+
 function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}`): ConformanceCase {
   return {
     kind: 'process',
     id: feature,
     title: `private ${type} namespace`,
     features: [feature],
-    args: ['readlink', `/proc/self/ns/${type === 'network' ? 'net' : type}`],
+    args: ['readlink', `/proc/self/ns/${procNsName(type)}`],
     mutate: (spec) => {
       ensureProc(spec);
       ensureNamespace(spec, type);
@@ -56,7 +61,7 @@ function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}
       exitCode: 0,
       check: (out, env) => {
         const inside = out.stdout.trim();
-        const host = env.hostNamespace(type === 'network' ? 'net' : type);
+        const host = env.hostNamespace(procNsName(type));
         if (!/^[a-z_]+:\[\d+\]$/.test(inside)) return `unexpected readlink output ${JSON.stringify(out.stdout)}`;
         return inside === host ? `container shares the host's ${type} namespace (${host})` : undefined;
       },
