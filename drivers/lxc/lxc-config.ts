@@ -59,18 +59,35 @@ export function lxcConfigFor(spec: Spec, ctx: LxcTranslationContext): LxcConfigO
     options.prlimits = Object.fromEntries(proc.rlimits!.map((r) => [r.type.replace(/^RLIMIT_/, '').toLowerCase(), { soft: limit(r.soft), hard: limit(r.hard) }]));
   }
   if (proc.noNewPrivileges) options.noNewPrivs = true;
-  if (spec.linux?.sysctl && Object.keys(spec.linux.sysctl).length > 0) {
-    // LXC writes lxc.sysctl.* after every mount entry, so through a read-only /proc/sys it would fail.
-    if ((spec.linux.readonlyPaths ?? []).some((p) => p === '/proc/sys' || p === '/proc')) {
-      throw invalid('linux.sysctl', 'LXC sets sysctls after the mounts, so they cannot be combined with /proc/sys in linux.readonlyPaths');
-    }
-    options.sysctls = { ...spec.linux.sysctl };
-  }
   if (spec.linux?.resources) {
     const cgroup = cgroupLimitsFor(spec.linux.resources, ctx.swapAccounting);
     if (Object.keys(cgroup).length > 0) options.cgroup = cgroup;
   }
   return options;
+}
+
+const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+
+/**
+ * The spec's sysctls as `/proc/sys` paths and values. LXC's own lxc.sysctl.* is written after every
+ * mount, so through the read-only /proc/sys of linux.readonlyPaths it fails; berth's start gate
+ * writes them instead, entering the container's net, ipc and uts namespaces, before the process
+ * runs (runc's order). Only namespaced sysctls whose namespace is private are accepted, as runc's
+ * validator does: any other one would change the host.
+ */
+export function sysctlsFor(spec: Spec): { key: string; path: string; value: string }[] {
+  const privateNs = (type: string) => (spec.linux?.namespaces ?? []).some((ns) => ns.type === type && !ns.path);
+  return Object.entries(spec.linux?.sysctl ?? {}).map(([key, value]) => {
+    const field = `linux.sysctl["${key}"]`;
+    let ns: string | undefined;
+    if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) ns = 'ipc';
+    else if (key.startsWith('net.')) ns = 'network';
+    else if (key === 'kernel.hostname' || key === 'kernel.domainname') ns = 'uts';
+    if (!ns) throw invalid(field, 'not a namespaced sysctl: setting it would change the host');
+    if (!privateNs(ns)) throw invalid(field, `needs a private ${ns} namespace (it would change the host's)`);
+    if (/[\n\r\0]/.test(value)) throw invalid(field, 'the value contains a line break');
+    return { key, path: key.replace(/\./g, '/'), value };
+  });
 }
 
 function limit(n: number): number {

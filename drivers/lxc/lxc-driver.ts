@@ -43,8 +43,8 @@ import {
   setCgroupFrozen,
   type CgroupVersion,
 } from '../../vendor/lxc-ts-shim/src';
-import { cgroupLimitsFor, lxcConfigFor, DRIVER_NAME } from './lxc-config';
-import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT } from './lxc-scripts';
+import { cgroupLimitsFor, lxcConfigFor, sysctlsFor, DRIVER_NAME } from './lxc-config';
+import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT, SYSCTL_SCRIPT } from './lxc-scripts';
 import { prepareMountpoints } from './mountpoints';
 import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
 
@@ -161,6 +161,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       probe: (p, where) => probePath(where === 'host' ? p : path.join(rootfs, p)),
       swapAccounting: cgroupVersion === 'v2' || fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
     });
+    const sysctls = sysctlsFor(request.spec);
     let config: string;
     try {
       config = renderConfig(options, { cgroupVersion });
@@ -173,6 +174,10 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     fs.writeFileSync(configFile, config);
     fs.writeFileSync(stateFile(dir, 'supervisor'), SUPERVISOR_SCRIPT);
     fs.writeFileSync(gate, START_GATE_SCRIPT, { mode: 0o755 });
+    if (sysctls.length > 0) {
+      fs.writeFileSync(stateFile(dir, 'sysctlScript'), SYSCTL_SCRIPT);
+      fs.writeFileSync(stateFile(dir, 'sysctls'), sysctls.map((s) => `${s.path} ${s.value}\n`).join(''));
+    }
     const tools = new LxcTools({ lxcpath });
     const argv = tools.executeArgv(name, configFile, request.spec.process!.args!, { file: stateFile(dir, 'log'), level: 'ERROR', quiet: true });
 
@@ -409,16 +414,19 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   }
 
   private setupError(dir: string, argv: readonly string[]): BerthError {
-    let log = '';
-    try {
-      log = fs.readFileSync(stateFile(dir, 'log'), 'utf8');
-    } catch {
-      /* none */
-    }
+    const read = (name: 'log' | 'hookError') => {
+      try {
+        return fs.readFileSync(stateFile(dir, name), 'utf8');
+      } catch {
+        return '';
+      }
+    };
     const code = readNumberLine(stateFile(dir, 'exitCode')) ?? null;
-    const message = lastLxcMessage(log) ?? 'it exited before its init ran (no LXC log)';
+    // A failing start gate (sysctls) says why in hook.err; LXC itself only logs "Script exited with status 1".
+    const message = read('hookError').trim().split('\n').pop() || lastLxcMessage(read('log')) || 'it exited before its init ran (no LXC log)';
     return new BackendCommandError(argv, code, message, 'lxc-execute could not set up the container');
   }
+
 }
 
 function handleOf(ref: ContainerRef): Partial<LxcHandle> & { name: string } {

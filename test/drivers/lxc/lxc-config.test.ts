@@ -1,6 +1,6 @@
 /** Unit tests of the pure spec -> LXC options translation (the integration tests run the same paths for real). */
 import { defaultSpec, validateSpec, hasCode, type Spec } from '../../../core';
-import { lxcConfigFor, cgroupLimitsFor, DEFAULT_ALLOWED_DEVICES, type LxcTranslationContext } from '../../../drivers/lxc/lxc-config';
+import { lxcConfigFor, cgroupLimitsFor, sysctlsFor, DEFAULT_ALLOWED_DEVICES, type LxcTranslationContext } from '../../../drivers/lxc/lxc-config';
 import { renderConfig } from '../../../vendor/lxc-ts-shim/src';
 
 const ctx = (over: Partial<LxcTranslationContext> = {}): LxcTranslationContext => ({
@@ -64,14 +64,11 @@ describe('lxcConfigFor', () => {
       s.process!.env = ['A=1', 'B=two words'];
       s.process!.capabilities = { bounding: ['CAP_KILL'], effective: [], permitted: [] };
       s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 4096 }];
-      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
-      s.linux!.readonlyPaths = ['/proc/bus'];
     }), ctx());
     expect(o.init).toEqual({ uid: 1000, gid: 1001, groups: [5, 7], cwd: '/tmp' });
     expect(o.environment).toEqual(['A=1', 'B=two words']);
     expect(o.capabilities).toEqual({ keep: ['CAP_KILL'] });
     expect(o.prlimits).toEqual({ core: { soft: 0, hard: 4096 } });
-    expect(o.sysctls).toEqual({ 'net.ipv4.ip_forward': '1' });
   });
 
   test('namespaces left out are shared with the host; net shared means lxc.net type none', () => {
@@ -105,9 +102,23 @@ describe('lxcConfigFor', () => {
     expect(refusal(() => lxcConfigFor(spec((s) => { s.linux!.namespaces = [{ type: 'pid' }]; delete s.hostname; }), ctx()))).toMatch(/^linux\.namespaces: .*mount namespace/);
     expect(refusal(() => lxcConfigFor(spec((s) => { s.mounts = [{ destination: '/x', type: 'bind', source: '/nope' }]; }), ctx()))).toMatch(/^mounts\[0\]\.source: .*does not exist/);
     expect(refusal(() => lxcConfigFor(spec((s) => { s.mounts = [{ destination: '/x', type: 'nfs', source: 'h:/x' }]; }), ctx()))).toMatch(/^mounts\[0\]\.type/);
-    expect(refusal(() => lxcConfigFor(spec((s) => { s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }), ctx()))).toMatch(/^linux\.sysctl: .*readonlyPaths/);
+    expect(refusal(() => sysctlsFor(spec((s) => { s.linux!.sysctl = { 'kernel.panic': '1' }; })))).toMatch(/^linux\.sysctl\["kernel\.panic"\]: not a namespaced sysctl/);
+    expect(refusal(() => sysctlsFor(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network'); s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; })))).toMatch(/^linux\.sysctl\["net\.ipv4\.ip_forward"\]: needs a private network namespace/);
     expect(refusal(() => lxcConfigFor(spec((s) => { s.mounts = [{ destination: '/cg', type: 'cgroup', source: 'cgroup' }]; }), ctx()))).toMatch(/^mounts\[0\]\.destination/);
     expect(refusal(() => lxcConfigFor(spec((s) => { s.linux!.resources = { memory: { limit: 1 << 24, swap: 1 << 25 } }; }), ctx({ swapAccounting: false })))).toMatch(/^linux\.resources\.memory\.swap/);
+  });
+});
+
+describe('sysctlsFor', () => {
+  test('namespaced sysctls become /proc/sys paths; LXC\'s own lxc.sysctl is not used', () => {
+    const sp = spec((s) => { s.linux!.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shm_rmid_forced': '1', 'fs.mqueue.msg_max': '20', 'kernel.sem': '250 32000 32 128' }; });
+    expect(sysctlsFor(sp)).toEqual([
+      { key: 'net.ipv4.ip_forward', path: 'net/ipv4/ip_forward', value: '1' },
+      { key: 'kernel.shm_rmid_forced', path: 'kernel/shm_rmid_forced', value: '1' },
+      { key: 'fs.mqueue.msg_max', path: 'fs/mqueue/msg_max', value: '20' },
+      { key: 'kernel.sem', path: 'kernel/sem', value: '250 32000 32 128' },
+    ]);
+    expect(lxcConfigFor(sp, ctx()).sysctls).toBeUndefined();
   });
 });
 
