@@ -68,7 +68,16 @@ async function runProcessCase(
     if (missing.length > 0 || lacksCaseFeature) {
       return await expectRefusal(manager, driver, id, spec, io, lacksCaseFeature && missing.length === 0);
     }
-    await manager.create({ id, bundle: manager.store.dir(id), spec, driver, stdio: { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr } });
+    try {
+      await manager.create({ id, bundle: manager.store.dir(id), spec, driver, stdio: { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr } });
+    } catch (err) {
+      // The contract lets a driver refuse one value of a declared feature (SPEC_INVALID naming the
+      // field, from create, leaving nothing): that is a clear refusal, not a failure.
+      if (err instanceof BerthError && err.code === 'SPEC_INVALID' && /^[a-zA-Z]/.test(err.message) && !(await manager.store.exists(id))) {
+        return { outcome: 'refused', detail: `driver refused a value: ${err.message}` };
+      }
+      throw err;
+    }
     await manager.start(id);
     const exit = await manager.wait(id);
     const out: CaseOutput = { exitCode: exit.exitCode, ...io.read() };
