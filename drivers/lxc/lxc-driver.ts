@@ -8,6 +8,7 @@ import {
   BerthError,
   OperationNotSupportedError,
   copyLogs,
+  isAlive,
   isSameProcess,
   logPaths,
   pollUntil,
@@ -261,7 +262,10 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     // catchable signal to it. SIGKILL and SIGSTOP cannot be forwarded, so every signal goes straight
     // to the process; `all` reaches every process of the container's cgroup except LXC's init, which
     // exits with its child's status once that is gone.
-    const pids = all ? this.containerPids(s.pid).filter((p) => p !== s.pid) : [userProcess(s.pid) ?? s.pid];
+    // Right after start LXC's init may not have forked the process yet: wait for it (briefly).
+    const child = userProcess(s.pid) ?? (await pollUntil(() => userProcess(s.pid!) ?? (isAlive(s.pid!) ? undefined : -1), 2000, 'the container process', 1).catch(() => undefined));
+    const target = child !== undefined && child > 0 ? child : s.pid;
+    const pids = all ? this.containerPids(s.pid).filter((p) => p !== s.pid) : [target];
     for (const pid of pids) killQuietly(pid, signal);
     if (s.status === 'paused' && signal === 'SIGKILL') await this.setFrozen(ref, false).catch(() => undefined);
   }
