@@ -2,7 +2,7 @@
 /**
  * Start-to-exit latency of `/bin/true` on one busybox rootfs, in one run, interleaved round by round:
  *  - raw: `lxc-execute -f CONF -- /bin/true`, CONF being the very config the driver renders for the
- *    same spec (without berth's start gate), spawned from Node as berth spawns it;
+ *    same spec (without berth's start gate: the driver's rawBaseline), spawned from Node;
  *  - api: ContainerManager create + start + wait + delete through the lxc driver (in process);
  *  - driver: the same four calls on the driver object alone (no records, no locks): berth's LXC
  *    mechanism (supervisor, start gate) without the core's bookkeeping;
@@ -15,7 +15,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { ContainerManager, DriverRegistry, StateStore, defaultSpec, validateSpec, type DriversConfig, type Logger } from '../../core';
+import { ContainerManager, DriverRegistry, StateStore, type DriversConfig, type Logger } from '../../core';
+import { buildSpec } from '../../core/spec/spec-builder';
 import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
 
 const TOP = path.resolve(__dirname, '..', '..', '..');
@@ -62,22 +63,20 @@ async function main(): Promise<void> {
   const registry = new DriverRegistry(config);
   const driver = await registry.get('lxc');
   const manager = new ContainerManager(registry, new StateStore(stateRoot), quiet);
-  const spec = validateSpec(defaultSpec({ rootfs, args: ['/bin/true'] }));
+  // The spec `berth run` builds for this driver: the default isolation it declares.
+  const spec = buildSpec({ rootfs, args: ['/bin/true'] }, driver.features).spec;
   const devnull = fs.openSync('/dev/null', 'w');
-
-  // The raw config: what the driver renders for this spec, minus the start gate hook.
-  await manager.create({ id: 'bench-probe', bundle: work, spec, driver, stdio: { kind: 'fds', stdin: null, stdout: devnull, stderr: devnull } });
-  const rendered = fs.readFileSync(path.join(manager.store.driverDir('bench-probe'), 'lxc.conf'), 'utf8');
-  await manager.delete('bench-probe', true);
-  const rawConfig = path.join(work, 'raw.conf');
-  fs.writeFileSync(rawConfig, rendered.split('\n').filter((l) => !l.startsWith('lxc.hook.')).join('\n'));
+  // The raw reference: lxc-execute with the config the driver renders for this very spec, minus
+  // berth's start gate (the driver's rawBaseline, as `berth bench` uses it).
+  const raw0 = await driver.rawBaseline!.prepare(path.join(work, 'raw'), rootfs, ['/bin/true']);
+  const rawArgv = raw0.argv;
 
   const samples = { raw: [] as number[], api: [] as number[], driver: [] as number[], cli: [] as number[] };
   const failures: string[] = [];
   const berth = path.join(TOP, 'bin', 'berth');
   for (let i = 0; i < runs; i++) {
     samples.raw.push(await timed(async () => {
-      const code = await run(['lxc-execute', '-n', `bench-raw-${i}`, '-P', lxcpath, '-f', rawConfig, '--', '/bin/true']);
+      const code = await run(rawArgv);
       if (code !== 0) failures.push(`raw run ${i}: exit ${code}`);
     }));
     samples.api.push(await timed(async () => {

@@ -28,7 +28,10 @@ import {
   type JsonValue,
   type LogsRequest,
   type Resources,
+  type RawBaseline,
+  type Spec,
 } from '../../core';
+import { buildSpec } from '../../core/spec/spec-builder';
 import {
   LxcCommandError,
   LxcConfigError,
@@ -151,25 +154,10 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const dir = request.stateDir;
     const lxcpath = this.lxcpath(request.options);
     const name = request.id;
-    const rootfsMount = path.join(lxcpath, '.rootfs-mount');
-    if (!fs.existsSync(rootfsMount)) fs.mkdirSync(rootfsMount, { recursive: true, mode: 0o711 });
-    const cgroupVersion = detectCgroupVersion();
     const gate = stateFile(dir, 'gate');
     const rootfs = request.spec.root!.path;
-    const options = lxcConfigFor(request.spec, {
-      rootfsMount,
-      startHook: [gate, dir],
-      probe: (p, where) => probePath(where === 'host' ? p : path.join(rootfs, p)),
-      swapAccounting: cgroupVersion === 'v2' || fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
-    });
+    const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, [gate, dir]);
     const sysctls = sysctlsFor(request.spec);
-    let config: string;
-    try {
-      config = renderConfig(options, { cgroupVersion });
-    } catch (err) {
-      if (err instanceof LxcConfigError) throw new BerthError('SPEC_INVALID', `${err.message} (driver "lxc")`, { cause: err });
-      throw err;
-    }
     if (options.rootfs.readonly) prepareMountpoints(rootfs, options.mounts ?? []);
     const configFile = stateFile(dir, 'config');
     fs.writeFileSync(configFile, config);
@@ -209,6 +197,44 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     }
     return { ...handle };
   }
+
+  /** The spec as an LXC config; `startHook` is berth's start gate (left out for the raw baseline). */
+  private render(spec: Spec, lxcpath: string, startHook?: string[]) {
+    const rootfsMount = path.join(lxcpath, '.rootfs-mount');
+    if (!fs.existsSync(rootfsMount)) fs.mkdirSync(rootfsMount, { recursive: true, mode: 0o711 });
+    const cgroupVersion = detectCgroupVersion();
+    const rootfs = spec.root!.path;
+    const options = lxcConfigFor(spec, {
+      rootfsMount,
+      startHook: startHook ?? [],
+      probe: (p, where) => probePath(where === 'host' ? p : path.join(rootfs, p)),
+      swapAccounting: cgroupVersion === 'v2' || fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
+    });
+    if (!startHook) delete options.hooks;
+    try {
+      return { options, cgroupVersion, config: renderConfig(options, { cgroupVersion }) };
+    } catch (err) {
+      if (err instanceof LxcConfigError) throw new BerthError('SPEC_INVALID', `${err.message} (driver "lxc")`, { cause: err });
+      throw err;
+    }
+  }
+
+  /**
+   * The bench's same-run reference: `lxc-execute` with the config this driver renders for the same
+   * spec (the same isolation), minus berth's start gate, in a private lxcpath.
+   */
+  readonly rawBaseline: RawBaseline = {
+    name: 'lxc-execute',
+    prepare: async (workDir, rootfs, args) => {
+      const spec = buildSpec({ rootfs, args }, this.features).spec;
+      const lxcpath = path.join(workDir, 'lxc');
+      fs.mkdirSync(lxcpath, { recursive: true });
+      const { config } = this.render(spec, lxcpath);
+      const configFile = path.join(workDir, 'raw.conf');
+      fs.writeFileSync(configFile, config);
+      return { argv: new LxcTools({ lxcpath }).executeArgv(`berth-raw-${process.pid}`, configFile, args) };
+    },
+  };
 
   async start(ref: ContainerRef): Promise<void> {
     const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
