@@ -44,12 +44,14 @@ import {
   processCgroupDirs,
   removeCgroupDirs,
   renderConfig,
+  renderSeccompPolicy,
   setCgroupFrozen,
   type CgroupVersion,
 } from '../../vendor/lxc-ts-shim/src';
 import { cgroupLimitsFor, lxcConfigFor, sysctlsFor, DRIVER_NAME } from './lxc-config';
 import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT, SYSCTL_SCRIPT } from './lxc-scripts';
 import { prepareMountpoints } from './mountpoints';
+import { lxcSeccompPolicy } from './lxc-seccomp';
 import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
 
 export const LxcDriverOptions = Symbol.for('berth.LxcDriverOptions');
@@ -108,6 +110,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     'linux.maskedPaths',
     'linux.readonlyPaths',
     'linux.sysctl',
+    'linux.seccomp',
     'resources.memory.limit',
     'resources.memory.reservation',
     'resources.memory.swap',
@@ -156,8 +159,8 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const name = request.id;
     const gate = stateFile(dir, 'gate');
     const rootfs = request.spec.root!.path;
-    const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, [gate, dir]);
     const sysctls = sysctlsFor(request.spec);
+    const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, dir, [gate, dir]);
     if (options.rootfs.readonly) prepareMountpoints(rootfs, options.mounts ?? []);
     const configFile = stateFile(dir, 'config');
     fs.writeFileSync(configFile, config);
@@ -199,7 +202,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   }
 
   /** The spec as an LXC config; `startHook` is berth's start gate (left out for the raw baseline). */
-  private render(spec: Spec, lxcpath: string, startHook?: string[]) {
+  private render(spec: Spec, lxcpath: string, dir: string, startHook?: string[]) {
     const rootfsMount = path.join(lxcpath, '.rootfs-mount');
     if (!fs.existsSync(rootfsMount)) fs.mkdirSync(rootfsMount, { recursive: true, mode: 0o711 });
     const cgroupVersion = detectCgroupVersion();
@@ -212,7 +215,12 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     });
     if (!startHook) delete options.hooks;
     try {
-      return { options, cgroupVersion, config: renderConfig(options, { cgroupVersion }) };
+      const policy = spec.linux?.seccomp ? renderSeccompPolicy(lxcSeccompPolicy(spec.linux.seccomp)) : undefined;
+      if (policy) options.seccompProfile = path.join(dir, 'seccomp.policy');
+      const config = renderConfig(options, { cgroupVersion });
+      // Files only once everything translated: a refused spec leaves nothing.
+      if (policy) fs.writeFileSync(options.seccompProfile!, policy);
+      return { options, cgroupVersion, config };
     } catch (err) {
       if (err instanceof LxcConfigError) throw new BerthError('SPEC_INVALID', `${err.message} (driver "lxc")`, { cause: err });
       throw err;
@@ -229,7 +237,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       const spec = buildSpec({ rootfs, args }, this.features).spec;
       const lxcpath = path.join(workDir, 'lxc');
       fs.mkdirSync(lxcpath, { recursive: true });
-      const { config } = this.render(spec, lxcpath);
+      const { config } = this.render(spec, lxcpath, workDir);
       const configFile = path.join(workDir, 'raw.conf');
       fs.writeFileSync(configFile, config);
       return { argv: new LxcTools({ lxcpath }).executeArgv(`berth-raw-${process.pid}`, configFile, args) };

@@ -12,6 +12,7 @@ import { captureStdio } from '../../helpers/capture-stdio';
 import { describeIf, isRoot, requireBackend } from '../../helpers/backend-gate';
 import { lxcTestKit, specFor, type LxcTestKit } from './lxc-test-kit';
 import { LxcDriver } from '../../../drivers/lxc/lxc-driver';
+import { defaultSeccompProfile } from '../../../core/spec/default-seccomp';
 
 const available = isRoot && fs.existsSync('/usr/bin/lxc-execute');
 
@@ -113,6 +114,37 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('seccomp: the default profile (allowlist), errno values, argument conditions; exec is filtered too', async () => {
+    // The default profile with ENOTSUP (95) as its default errno: swapoff is not in it.
+    const a = await runToExit(['/bin/sh', '-c', 'grep Seccomp: /proc/self/status; swapoff /nonexistent; linux32 true && echo l32-ok; ls / >/dev/null && echo ls-ok'], (s) => {
+      s.linux!.seccomp = { ...defaultSeccompProfile(), defaultErrnoRet: 95 };
+    });
+    expect(a.out.stdout).toBe('Seccomp:\t2\nl32-ok\nls-ok\n');
+    expect(a.out.stderr).toMatch(/swapoff: .*not supported/i);
+    io.close();
+    io = captureStdio();
+    // A denylist: mkdir fails with EACCES, personality(PER_LINUX32) with EPERM, personality(0) works.
+    const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', 'mkdir /tmp/x; linux32 true; linux64 true && echo l64-ok; sleep 30'], (s) => {
+      s.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' });
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [
+        { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+        { names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
+      ] };
+    }), { kind: 'log' });
+    const ref = kit.ref(request, await kit.driver.create(request));
+    await kit.driver.start(ref);
+    const r = await kit.driver.exec(ref, { args: ['/bin/sh', '-c', 'mkdir /tmp/y'], stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
+    expect(r.exitCode).not.toBe(0);
+    expect(io.read().stderr).toMatch(/Permission denied/);
+    await kit.driver.kill(ref, 'SIGKILL', false);
+    await kit.driver.wait(ref);
+    const logs = captureStdio();
+    await kit.driver.logs(ref, { follow: false, stdout: logs.stdout, stderr: logs.stderr });
+    expect(logs.read().stdout).toBe('l64-ok\n');
+    expect(logs.read().stderr).toMatch(/mkdir: can't create directory '\/tmp\/x': Permission denied\n.*personality\(0x8\): Operation not permitted/s);
+    logs.close();
   });
 
   test('cgroup limits reach the container cgroup (v1 keys on this host)', async () => {

@@ -91,7 +91,7 @@ describeIf(available || process.env.CI === 'true')('lxc driver through Container
     const driver = await registry.get('lxc');
     const cases: [Parameters<typeof specFor>[2], string][] = [
       [(s) => { s.process!.terminal = true; }, 'process.terminal'],
-      [(s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }; }, 'linux.seccomp'],
+      [(s) => { s.linux!.intelRdt = { closID: 'x' }; }, 'linux.intelRdt'],
       [(s) => { s.hooks = { prestart: [{ path: '/bin/true' }] }; }, 'hooks.prestart'],
       [(s) => { s.process!.oomScoreAdj = 100; }, 'process.oomScoreAdj'],
     ];

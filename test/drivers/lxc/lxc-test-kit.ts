@@ -18,13 +18,9 @@ export function newId(): string {
   return `t-lxc-${crypto.randomBytes(4).toString('hex')}`;
 }
 
-/**
- * The runc-like default spec on `rootfs`, running `args`, without its seccomp profile (the LXC driver
- * does not declare linux.seccomp; the refusal itself is tested in lxc-manager.test.ts).
- */
+/** The runc-like default spec (with its seccomp profile) on `rootfs`, running `args`. */
 export function specFor(rootfs: string, args: string[], edit?: (s: Spec) => void): Spec {
   const spec = defaultSpec({ rootfs, args });
-  delete spec.linux!.seccomp;
   edit?.(spec);
   return validateSpec(spec);
 }

@@ -9,3 +9,4 @@ export * from './parse-info';
 export * from './run-tool';
 export * from './lxc-tools';
 export * from './lxc-error';
+export * from './seccomp-policy';

@@ -195,3 +195,28 @@ describe('parsing LXC output', () => {
     expect(lastLxcMessage('something else\n')).toBe('something else');
   });
 });
+
+describe('seccomp policy', () => {
+  test('allowlist with a default action, rules with actions and argument conditions', () => {
+    const { renderSeccompPolicy } = require('../src') as typeof import('../src');
+    expect(renderSeccompPolicy({
+      mode: 'allowlist',
+      defaultAction: { errno: 1 },
+      rules: [
+        { syscall: 'read', action: 'allow' },
+        { syscall: 'personality', action: 'allow', args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
+        { syscall: 'clone', action: 'allow', args: [{ index: 0, value: 2114060288, op: 'SCMP_CMP_MASKED_EQ', valueTwo: 0 }] },
+        { syscall: 'clone3', action: { errno: 38 } },
+        { syscall: 'ptrace', action: 'kill' },
+      ],
+    })).toBe('2\nallowlist errno 1\n[all]\nread allow\npersonality allow [0,8,SCMP_CMP_EQ,0]\nclone allow [0,2114060288,SCMP_CMP_MASKED_EQ,0]\nclone3 errno 38\nptrace kill\n');
+  });
+
+  test('denylist; bad names and values refused', () => {
+    const { renderSeccompPolicy } = require('../src') as typeof import('../src');
+    expect(renderSeccompPolicy({ mode: 'denylist', rules: [{ syscall: 'mkdir', action: 'trap' }] })).toBe('2\ndenylist\n[all]\nmkdir trap\n');
+    expect(() => renderSeccompPolicy({ mode: 'denylist', rules: [{ syscall: 'mk dir', action: 'kill' }] })).toThrow(LxcConfigError);
+    expect(() => renderSeccompPolicy({ mode: 'denylist', rules: [{ syscall: 'mkdir', action: { errno: 5000 } }] })).toThrow(/errno/);
+    expect(() => renderSeccompPolicy({ mode: 'denylist', rules: [{ syscall: 'mkdir', action: 'kill', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] })).toThrow(/index/);
+  });
+});
