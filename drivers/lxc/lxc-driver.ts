@@ -312,15 +312,17 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
     // With a handle, act only while its supervisor lives (its pids are then still ours); a half-created
     // record ({} handle) has only the files to go by.
-    if (force && (h.supervisorPid === undefined || supervisorAlive())) {
-      if (!fs.existsSync(stateFile(ref.stateDir, 'started'))) {
-        writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), '137\n');
-        this.abortGate(ref);
-      }
-      if (gate) {
-        killQuietly(gate.initPid, 'SIGKILL');
-        if (frozen(gate.initPid)) await setCgroupFrozen(gate.initPid, false).catch(() => undefined);
-      }
+    const ours = h.supervisorPid === undefined || supervisorAlive();
+    const started = fs.existsSync(stateFile(ref.stateDir, 'started'));
+    if (ours && !started) {
+      // Created, never started (forced or not): the process never ran; killing the gate aborts LXC.
+      writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), '137\n');
+      this.abortGate(ref);
+      if (gate) killQuietly(gate.initPid, 'SIGKILL');
+      else if (force && h.supervisorPid !== undefined) killQuietly(-h.supervisorPid, 'SIGKILL'); // still setting up
+    } else if (force && ours && gate) {
+      killQuietly(gate.initPid, 'SIGKILL');
+      if (frozen(gate.initPid)) await setCgroupFrozen(gate.initPid, false).catch(() => undefined);
     }
     if (h.supervisorPid !== undefined) {
       const gone = await pollUntil(() => (supervisorAlive() ? undefined : true), 10000, 'the LXC supervisor to exit', 1).catch(() => false);

@@ -233,12 +233,16 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     await kit.driver.delete(running, true);
     check(running, runPid);
     await kit.driver.delete(running, true); // idempotent
-    // created, never started
-    const createdReq = kit.request(specFor(rootfs, ['/bin/sleep', '100']), { kind: 'log' });
-    const created = kit.ref(createdReq, await kit.driver.create(createdReq));
-    const createdPid = (await kit.driver.state(created)).pid;
-    await kit.driver.delete(created, true);
-    check(created, createdPid);
+    // created, never started: deleted with and without force
+    for (const force of [true, false]) {
+      const createdReq = kit.request(specFor(rootfs, ['/bin/sleep', '100']), { kind: 'log' });
+      const created = kit.ref(createdReq, await kit.driver.create(createdReq));
+      const createdPid = (await kit.driver.state(created)).pid;
+      const t0 = Date.now();
+      await kit.driver.delete(created, force);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      check(created, createdPid);
+    }
     // an empty handle (half-created record) deletes cleanly and twice
     const empty = { ...kit.request(specFor(rootfs, ['/bin/true']), { kind: 'log' }), handle: {} };
     await kit.driver.delete(empty, true);
