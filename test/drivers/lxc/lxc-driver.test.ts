@@ -202,6 +202,27 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     for (const pid of members) expect(isAlive(pid)).toBe(false);
   });
 
+  test('a detached container outlives the process that created it; a new driver instance manages it from the handle', async () => {
+    const dist = path.resolve(__dirname, '../../../dist/drivers/lxc/lxc-driver.js');
+    if (!fs.existsSync(dist)) throw new Error(`${dist} missing: run npm run build first (npm test does)`);
+    const request = kit.request(specFor(rootfs, ['/bin/sleep', '100']), { kind: 'log' });
+    const script = `
+      require(${JSON.stringify(require.resolve('reflect-metadata'))});
+      const { LxcDriver } = require(${JSON.stringify(dist)});
+      const req = JSON.parse(process.argv[1]);
+      const d = new LxcDriver({});
+      d.create(req).then(async (h) => { await d.start({ ...req, handle: h }); process.stdout.write(JSON.stringify(h)); process.exit(0); });`;
+    const { spawnSync } = await import('node:child_process');
+    const child = spawnSync(process.execPath, ['-e', script, JSON.stringify(request)], { encoding: 'utf8' });
+    expect(child.status).toBe(0);
+    const ref = kit.ref(request, JSON.parse(child.stdout) as DriverHandle);
+    const other = new LxcDriver({ lxcpath: kit.lxcpath });
+    expect((await other.state(ref)).status).toBe('running');
+    expect((await other.exec(ref, { args: ['/bin/true'], stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } })).exitCode).toBe(0);
+    await other.kill(ref, 'SIGTERM', false);
+    expect((await other.wait(ref)).exitCode).toBe(143);
+  });
+
   test('SIGTERM to the init reaches the process (LXC init forwards it)', async () => {
     const request = kit.request(specFor(rootfs, ['/bin/sleep', '100']), fds());
     const ref = kit.ref(request, await kit.driver.create(request));
