@@ -51,6 +51,8 @@ import {
 import { cgroupLimitsFor, lxcConfigFor, sysctlsFor, DRIVER_NAME } from './lxc-config';
 import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT, SYSCTL_SCRIPT } from './lxc-scripts';
 import { prepareMountpoints } from './mountpoints';
+import { readLxcStats } from './lxc-stats';
+import { frozen, killQuietly, probePath, userProcess, writeIfAbsent } from './lxc-processes';
 import { lxcSeccompPolicy } from './lxc-seccomp';
 import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
 
@@ -380,32 +382,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
 
   override async stats(ref: ContainerRef): Promise<ContainerStats> {
     const h = handleOf(ref);
-    const tools = this.tools(ref);
-    const get = (file: string) => tools.cgroupGet(h.name, file).catch(() => undefined);
-    // v1 writes "no limit" as a huge page-aligned number (9223372036854771712), v2 as `max`.
-    const num = (v: string | undefined) => (v === undefined || v === 'max' || v === '' || Number(v) >= 2 ** 62 ? undefined : Number(v));
-    const stats: ContainerStats = {};
-    if (h.cgroupVersion === 'v1') {
-      const [usage, max, limit, cpu, cpuStat, pids, pidsMax] = await Promise.all([
-        get('memory.usage_in_bytes'), get('memory.max_usage_in_bytes'), get('memory.limit_in_bytes'),
-        get('cpuacct.usage'), get('cpuacct.stat'), get('pids.current'), get('pids.max'),
-      ]);
-      if (usage !== undefined) stats.memory = { usageBytes: Number(usage), ...opt('maxUsageBytes', num(max)), ...opt('limitBytes', num(limit)) };
-      if (cpu !== undefined) {
-        const ticks = parseKeyed(cpuStat);
-        const hz = 1e9 / 100;
-        stats.cpu = { usageNanos: Number(cpu), ...opt('userNanos', ticks.user !== undefined ? ticks.user * hz : undefined), ...opt('systemNanos', ticks.system !== undefined ? ticks.system * hz : undefined) };
-      }
-      if (pids !== undefined) stats.pids = { current: Number(pids), ...opt('limit', num(pidsMax)) };
-    } else {
-      const [usage, peak, limit, cpuStat, pids, pidsMax] = await Promise.all([
-        get('memory.current'), get('memory.peak'), get('memory.max'), get('cpu.stat'), get('pids.current'), get('pids.max'),
-      ]);
-      if (usage !== undefined) stats.memory = { usageBytes: Number(usage), ...opt('maxUsageBytes', num(peak)), ...opt('limitBytes', num(limit)) };
-      const c = parseKeyed(cpuStat);
-      if (c.usage_usec !== undefined) stats.cpu = { usageNanos: c.usage_usec * 1000, ...opt('userNanos', c.user_usec !== undefined ? c.user_usec * 1000 : undefined), ...opt('systemNanos', c.system_usec !== undefined ? c.system_usec * 1000 : undefined) };
-      if (pids !== undefined) stats.pids = { current: Number(pids), ...opt('limit', num(pidsMax)) };
-    }
+    const stats = await readLxcStats(this.tools(ref), h.name, h.cgroupVersion ?? detectCgroupVersion());
     if (!stats.memory && !stats.cpu && !stats.pids) throw new BerthError('BACKEND_FAILED', `lxc: no cgroup statistics for container "${ref.id}" (is it running?)`);
     return stats;
   }
@@ -474,36 +451,8 @@ function handleOf(ref: ContainerRef): Partial<LxcHandle> & { name: string } {
   return { ...h, name: h.name ?? ref.id };
 }
 
-/** The spec's process: the (first) child of LXC's init. */
-function userProcess(initPid: number): number | undefined {
-  try {
-    const first = fs.readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/)[0];
-    return first ? Number(first) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
-function probePath(p: string): 'dir' | 'file' | undefined {
-  try {
-    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
-  } catch {
-    return undefined;
-  }
-}
 
-/** True when the init's freezer cgroup is frozen (v1 freezer.state, v2 cgroup.events). */
-function frozen(pid: number): boolean {
-  for (const dir of processCgroupDirs(pid)) {
-    try {
-      if (dir.includes('/freezer/')) return fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim() !== 'THAWED';
-      if (fs.existsSync(path.join(dir, 'cgroup.freeze'))) return fs.readFileSync(path.join(dir, 'cgroup.freeze'), 'utf8').trim() === '1';
-    } catch {
-      /* gone */
-    }
-  }
-  return false;
-}
 
 function openStdio(request: CreateRequest): { options: StdioOptions; close: () => void } {
   if (request.stdio.kind === 'fds') {
@@ -516,21 +465,7 @@ function openStdio(request: CreateRequest): { options: StdioOptions; close: () =
   return { options: ['ignore', stdout, stderr], close: () => [stdout, stderr].forEach((fd) => fs.closeSync(fd)) };
 }
 
-function writeIfAbsent(file: string, text: string): void {
-  try {
-    fs.writeFileSync(file, text, { flag: 'wx' });
-  } catch {
-    /* already there */
-  }
-}
 
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    /* gone */
-  }
-}
 
 function backendError(err: unknown): BerthError {
   if (err instanceof BerthError) return err;
@@ -538,16 +473,5 @@ function backendError(err: unknown): BerthError {
   return new BerthError('BACKEND_FAILED', `lxc: ${(err as Error).message}`, { cause: err });
 }
 
-function parseKeyed(text: string | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of (text ?? '').split('\n')) {
-    const [k, v] = line.trim().split(/\s+/);
-    if (k && v !== undefined) out[k] = Number(v);
-  }
-  return out;
-}
 
-function opt<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined || Number.isNaN(value) ? {} : ({ [key]: value } as Record<K, number>);
-}
 
