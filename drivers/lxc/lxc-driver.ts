@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import {
   BaseDriver,
   BackendCommandError,
@@ -29,6 +29,11 @@ import {
   type LogsRequest,
   type Resources,
   type RawBaseline,
+  NetworkAttacher,
+  attachmentFromJson,
+  attachmentToJson,
+  createNetworkAttacher,
+  networkRequestFromSpec,
   type Spec,
 } from '../../core';
 import { buildSpec } from '../../core/spec/spec-builder';
@@ -70,6 +75,8 @@ interface LxcHandle {
   cgroupVersion: CgroupVersion;
   supervisorPid: number;
   supervisorStart?: number;
+  /** The bridge network attachment (berth's CNI attacher), when the spec asks for one. */
+  network?: JsonValue;
 }
 
 const CREATE_TIMEOUT_MS = 30000;
@@ -129,9 +136,14 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     'op.logs',
     'op.killAll',
     'op.recover',
+    'network.bridge',
+    'network.publish',
   ]);
 
-  constructor(@inject(LxcDriverOptions) private readonly options: LxcDriverOptions = {}) {
+  constructor(
+    @inject(LxcDriverOptions) private readonly options: LxcDriverOptions = {},
+    @inject(NetworkAttacher) @optional() private network?: NetworkAttacher,
+  ) {
     super();
   }
 
@@ -162,6 +174,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const gate = stateFile(dir, 'gate');
     const rootfs = request.spec.root!.path;
     const sysctls = sysctlsFor(request.spec);
+    const networkRequest = networkRequestFromSpec(request.spec);
     const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, dir, [gate, dir]);
     if (options.rootfs.readonly) prepareMountpoints(rootfs, options.mounts ?? []);
     const configFile = stateFile(dir, 'config');
@@ -195,6 +208,11 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
         }
         return undefined;
       }, CREATE_TIMEOUT_MS, 'the LXC container to be set up');
+      // The network namespace exists and the process has not run: attach a bridge network now.
+      if (networkRequest.mode === 'bridge') {
+        const initPid = readInitLine(stateFile(dir, 'initPid'))!.initPid;
+        handle.network = attachmentToJson(await this.attacher().attach(request.id, `/proc/${initPid}/ns/net`, networkRequest));
+      }
     } catch (err) {
       await this.delete({ ...request, handle: { ...handle } }, true).catch(() => undefined);
       if (err instanceof BerthError) throw err;
@@ -315,6 +333,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     // With a handle, act only while its supervisor lives (its pids are then still ours); a half-created
     // record ({} handle) has only the files to go by.
     const ours = h.supervisorPid === undefined || supervisorAlive();
+    await this.detachNetwork(ref, ours && gate ? gate.initPid : undefined);
     const started = fs.existsSync(stateFile(ref.stateDir, 'started'));
     if (ours && !started) {
       // Created, never started (forced or not): the process never ran; killing the gate aborts LXC.
@@ -414,6 +433,26 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
 
   private readExit(ref: ContainerRef): number | undefined {
     return readNumberLine(stateFile(ref.stateDir, 'exitCode'));
+  }
+
+  /** The network attacher: injected, or made on first use (a driver built without DI, as in tests). */
+  private attacher(): NetworkAttacher {
+    if (!this.network) this.network = createNetworkAttacher().attacher;
+    return this.network;
+  }
+
+  /** Undo a bridge attachment (idempotent; works from the handle's record, or the spec alone for a half-created container). */
+  private async detachNetwork(ref: ContainerRef, initPid: number | undefined): Promise<void> {
+    const h = handleOf(ref);
+    let request;
+    try {
+      request = networkRequestFromSpec(ref.spec);
+    } catch {
+      return;
+    }
+    if (request.mode !== 'bridge' && h.network === undefined) return;
+    const alive = initPid !== undefined && isAlive(initPid);
+    await this.attacher().detach(ref.id, alive ? `/proc/${initPid}/ns/net` : undefined, attachmentFromJson(h.network), request);
   }
 
   /** End a container held at its start gate: the killed hook makes LXC abort before the init runs. */

@@ -12,6 +12,8 @@ import { captureStdio } from '../../helpers/capture-stdio';
 import { describeIf, isRoot, requireBackend } from '../../helpers/backend-gate';
 import { lxcTestKit, specFor, type LxcTestKit } from './lxc-test-kit';
 import { LxcDriver } from '../../../drivers/lxc/lxc-driver';
+import { spawnSync } from 'node:child_process';
+import { BERTH_ANNOTATIONS } from '../../../core/spec/berth-annotations';
 import { defaultSeccompProfile } from '../../../core/spec/default-seccomp';
 
 const available = isRoot && fs.existsSync('/usr/bin/lxc-execute');
@@ -221,6 +223,24 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     expect((await other.exec(ref, { args: ['/bin/true'], stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } })).exitCode).toBe(0);
     await other.kill(ref, 'SIGTERM', false);
     expect((await other.wait(ref)).exitCode).toBe(143);
+  });
+
+  test('bridge network: eth0 with the attached address before the process runs; delete removes the host side', async () => {
+    const request = kit.request(specFor(rootfs, ['cat', '/proc/net/dev'], (s) => {
+      s.annotations = { ...s.annotations, [BERTH_ANNOTATIONS.network]: 'bridge' };
+    }), fds());
+    const ref = kit.ref(request, await kit.driver.create(request));
+    const network = ref.handle.network as { ips: string[]; interfaces: { name: string; sandbox?: string }[] };
+    expect(network.ips[0]).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+    const hostSide = network.interfaces.filter((i) => !i.sandbox && i.name.startsWith('veth')).map((i) => i.name);
+    expect(hostSide.length).toBe(1);
+    const links = () => spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
+    expect(links()).toContain(hostSide[0]);
+    await kit.driver.start(ref);
+    expect((await kit.driver.wait(ref)).exitCode).toBe(0);
+    expect(io.read().stdout).toMatch(/^\s*eth0:/m);
+    await kit.driver.delete(ref, false);
+    expect(links()).not.toContain(hostSide[0]);
   });
 
   test('SIGTERM to the init reaches the process (LXC init forwards it)', async () => {
