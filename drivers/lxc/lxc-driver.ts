@@ -29,6 +29,8 @@ import {
   type LogsRequest,
   type Resources,
   type RawBaseline,
+  type OciState,
+  OCI_VERSION,
   NetworkAttacher,
   attachmentFromJson,
   attachmentToJson,
@@ -57,6 +59,7 @@ import { cgroupLimitsFor, lxcConfigFor, sysctlsFor, DRIVER_NAME } from './lxc-co
 import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT, SYSCTL_SCRIPT } from './lxc-scripts';
 import { prepareMountpoints } from './mountpoints';
 import { readLxcStats } from './lxc-stats';
+import { runHooks, type HookFailure } from './oci-hooks';
 import { frozen, killQuietly, probePath, userProcess, writeIfAbsent } from './lxc-processes';
 import { lxcSeccompPolicy } from './lxc-seccomp';
 import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
@@ -100,6 +103,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     'process.capabilities',
     'process.rlimits',
     'process.noNewPrivileges',
+    'process.oomScoreAdj',
     'root.readonly',
     'hostname',
     'namespace.pid',
@@ -138,6 +142,10 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     'op.recover',
     'network.bridge',
     'network.publish',
+    'hooks.createRuntime',
+    'hooks.prestart',
+    'hooks.poststart',
+    'hooks.poststop',
   ]);
 
   constructor(
@@ -208,10 +216,16 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
         }
         return undefined;
       }, CREATE_TIMEOUT_MS, 'the LXC container to be set up');
-      // The network namespace exists and the process has not run: attach a bridge network now.
+      // The container is set up and its process has not run: network, oom_score_adj, create-time hooks.
+      const initPid = readInitLine(stateFile(dir, 'initPid'))!.initPid;
       if (networkRequest.mode === 'bridge') {
-        const initPid = readInitLine(stateFile(dir, 'initPid'))!.initPid;
         handle.network = attachmentToJson(await this.attacher().attach(request.id, `/proc/${initPid}/ns/net`, networkRequest));
+      }
+      // Inherited by LXC's init and so by the process.
+      if (request.spec.process?.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${initPid}/oom_score_adj`, String(request.spec.process.oomScoreAdj));
+      for (const phase of ['createRuntime', 'prestart'] as const) {
+        const failed = await runHooks(request.spec.hooks?.[phase], ociState(request, 'creating', initPid), true);
+        if (failed.length > 0) throw new BerthError('BACKEND_FAILED', `hooks.${phase}[${failed[0]!.index}] failed: ${failed[0]!.message}`);
       }
     } catch (err) {
       await this.delete({ ...request, handle: { ...handle } }, true).catch(() => undefined);
@@ -275,6 +289,9 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       return st === 'T' ? true : undefined;
     }, 10000, 'the LXC start gate', 1);
     process.kill(gate.gatePid, 'SIGCONT');
+    // OCI: a failing poststart hook is a warning; the container keeps running.
+    const failed = await runHooks(ref.spec.hooks?.poststart, ociState(ref, 'running', gate.initPid), false);
+    hookWarnings(ref.stateDir, 'poststart', failed);
   }
 
   async state(ref: ContainerRef): Promise<DriverState> {
@@ -350,6 +367,9 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       if (!gone) killQuietly(-h.supervisorPid, 'SIGKILL');
     }
     fs.rmSync(path.join(lxcpath, name), { recursive: true, force: true });
+    if (h.supervisorPid !== undefined && (ref.spec.hooks?.poststop ?? []).length > 0) {
+      hookWarnings(ref.stateDir, 'poststop', await runHooks(ref.spec.hooks?.poststop, ociState(ref, 'stopped'), false));
+    }
     const failed = removeCgroupDirs(containerCgroupDirs(name));
     if (failed.length > 0) throw new BerthError('BACKEND_FAILED', `lxc: could not remove cgroup ${failed.join(', ')}`);
   }
@@ -483,6 +503,20 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     return new BackendCommandError(argv, code, message, 'lxc-execute could not set up the container');
   }
 
+}
+
+function ociState(ctx: { id: string; bundle: string; spec: Spec }, status: OciState['status'], pid?: number): OciState {
+  return { ociVersion: OCI_VERSION, id: ctx.id, status, ...(pid !== undefined ? { pid } : {}), bundle: ctx.bundle, ...(ctx.spec.annotations ? { annotations: ctx.spec.annotations } : {}) };
+}
+
+/** Hooks whose failure is only a warning (poststart, poststop): kept in STATE/hooks.log, as the driver has no logger. */
+function hookWarnings(dir: string, phase: string, failures: HookFailure[]): void {
+  if (failures.length === 0) return;
+  try {
+    fs.appendFileSync(path.join(dir, 'hooks.log'), failures.map((f) => `warning: hooks.${phase}[${f.index}]: ${f.message}\n`).join(''));
+  } catch {
+    /* the state folder is gone */
+  }
 }
 
 function handleOf(ref: ContainerRef): Partial<LxcHandle> & { name: string } {

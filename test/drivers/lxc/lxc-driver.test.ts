@@ -243,6 +243,36 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     expect(links()).not.toContain(hostSide[0]);
   });
 
+  test('hooks run in order with the state on stdin; a failing prestart hook fails create and leaves nothing; oom_score_adj', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lxc-hooks-'));
+    try {
+      const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${name}.json; echo ${name} >> ${dir}/order`], env: ['PATH=/usr/bin:/bin'] });
+      const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', `cat /proc/self/oom_score_adj; test -e ${dir}/poststart.json && echo poststart-before-exit || true; sleep 0.3`], (s) => {
+        s.process!.oomScoreAdj = 123;
+        s.hooks = { createRuntime: [hook('createRuntime')], prestart: [hook('prestart')], poststart: [hook('poststart')], poststop: [hook('poststop')] };
+      }), fds());
+      const ref = kit.ref(request, await kit.driver.create(request));
+      const pid = (await kit.driver.state(ref)).pid;
+      expect(fs.readFileSync(path.join(dir, 'order'), 'utf8')).toBe('createRuntime\nprestart\n');
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'prestart.json'), 'utf8'))).toMatchObject({ id: request.id, status: 'creating', pid, bundle: request.bundle });
+      await kit.driver.start(ref);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'poststart.json'), 'utf8'))).toMatchObject({ id: request.id, status: 'running', pid });
+      expect((await kit.driver.wait(ref)).exitCode).toBe(0);
+      expect(io.read().stdout.split('\n')[0]).toBe('123');
+      await kit.driver.delete(ref, false);
+      expect(fs.readFileSync(path.join(dir, 'order'), 'utf8')).toBe('createRuntime\nprestart\npoststart\npoststop\n');
+
+      const failing = kit.request(specFor(rootfs, ['/bin/true'], (s) => {
+        s.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no way >&2; exit 3'] }] };
+      }), fds());
+      const err = await kit.driver.create(failing).then(() => undefined, (e: unknown) => e);
+      expect((err as Error).message).toBe('hooks.prestart[0] failed: /bin/sh: exit 3: no way');
+      expect(containerCgroupDirs(failing.id)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('SIGTERM to the init reaches the process (LXC init forwards it)', async () => {
     const request = kit.request(specFor(rootfs, ['/bin/sleep', '100']), fds());
     const ref = kit.ref(request, await kit.driver.create(request));

@@ -92,8 +92,8 @@ describeIf(available || process.env.CI === 'true')('lxc driver through Container
     const cases: [Parameters<typeof specFor>[2], string][] = [
       [(s) => { s.process!.terminal = true; }, 'process.terminal'],
       [(s) => { s.linux!.intelRdt = { closID: 'x' }; }, 'linux.intelRdt'],
-      [(s) => { s.hooks = { prestart: [{ path: '/bin/true' }] }; }, 'hooks.prestart'],
-      [(s) => { s.process!.oomScoreAdj = 100; }, 'process.oomScoreAdj'],
+      [(s) => { s.hooks = { createContainer: [{ path: '/bin/true' }] }; }, 'hooks.createContainer'],
+      [(s) => { s.process!.user.umask = 0o22; }, 'process.user.umask'],
     ];
     for (const [edit, field] of cases) {
       const id = newId();
