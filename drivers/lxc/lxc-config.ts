@@ -94,17 +94,30 @@ function limit(n: number): number {
   return n >= UNLIMITED ? -1 : n;
 }
 
-function namespaceOptions(spec: Spec): Pick<LxcConfigOptions, 'cloneNamespaces' | 'network'> {
+/** Namespaces that can be joined by path through `lxc.namespace.share.*` (verified end to end). */
+const JOINABLE = new Set<LxcNamespace>(['net', 'ipc', 'uts']);
+
+function namespaceOptions(spec: Spec): Pick<LxcConfigOptions, 'cloneNamespaces' | 'shareNamespaces' | 'network'> {
   const list = spec.linux?.namespaces ?? [];
   const clone: LxcNamespace[] = [];
+  const share: Partial<Record<LxcNamespace, string>> = {};
   list.forEach((ns, i) => {
-    if (ns.path) throw invalid(`linux.namespaces[${i}].path`, 'joining an existing namespace is not supported');
     const name = NAMESPACE_NAMES[ns.type];
     if (!name || name === 'user' || name === 'time') throw invalid(`linux.namespaces[${i}].type`, `namespace "${ns.type}" is not supported`);
-    clone.push(name);
+    if (ns.path) {
+      if (!JOINABLE.has(name)) throw invalid(`linux.namespaces[${i}].path`, `joining a ${ns.type} namespace is not supported (only network, ipc and uts)`);
+      share[name] = ns.path;
+    } else {
+      clone.push(name);
+    }
   });
   if (!clone.includes('mnt')) throw invalid('linux.namespaces', 'LXC always creates a mount namespace: the spec must list {"type":"mount"}');
-  return { cloneNamespaces: clone, network: clone.includes('net') ? 'empty' : 'none' };
+  return {
+    cloneNamespaces: clone,
+    ...(Object.keys(share).length > 0 ? { shareNamespaces: share } : {}),
+    // A joined network namespace is used as it is: no lxc.net.0 at all.
+    ...(share.net ? {} : { network: clone.includes('net') ? ('empty' as const) : ('none' as const) }),
+  };
 }
 
 function initOptions(spec: Spec): NonNullable<LxcConfigOptions['init']> {

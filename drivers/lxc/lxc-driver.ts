@@ -112,6 +112,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     'namespace.ipc',
     'namespace.uts',
     'namespace.cgroup',
+    'namespace.join',
     'mount.bind',
     'mount.tmpfs',
     'mount.proc',

@@ -79,6 +79,17 @@ describe('lxcConfigFor', () => {
     expect(o.network).toBe('none');
   });
 
+  test('namespaces joined by path: lxc.namespace.share.*, no lxc.net for a joined network', () => {
+    const o = lxcConfigFor(spec((s) => {
+      delete s.hostname;
+      s.linux!.namespaces = [{ type: 'mount' }, { type: 'pid' }, { type: 'network', path: '/proc/7/ns/net' }, { type: 'uts', path: '/run/netns/x' }];
+    }), ctx());
+    expect(o.cloneNamespaces).toEqual(['mnt', 'pid']);
+    expect(o.shareNamespaces).toEqual({ net: '/proc/7/ns/net', uts: '/run/netns/x' });
+    expect(o.network).toBeUndefined();
+    expect(refusal(() => lxcConfigFor(spec((s) => { s.linux!.namespaces!.find((n) => n.type === 'pid')!.path = '/proc/7/ns/pid'; }), ctx()))).toMatch(/^linux\.namespaces\[0\]\.path: joining a pid namespace/);
+  });
+
   test('binds: source kind decides create=dir|file; ro and rbind kept', () => {
     const o = lxcConfigFor(spec((s) => {
       s.mounts = [

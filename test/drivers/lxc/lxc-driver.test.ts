@@ -12,7 +12,7 @@ import { captureStdio } from '../../helpers/capture-stdio';
 import { describeIf, isRoot, requireBackend } from '../../helpers/backend-gate';
 import { lxcTestKit, specFor, type LxcTestKit } from './lxc-test-kit';
 import { LxcDriver } from '../../../drivers/lxc/lxc-driver';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { BERTH_ANNOTATIONS } from '../../../core/spec/berth-annotations';
 import { defaultSeccompProfile } from '../../../core/spec/default-seccomp';
 
@@ -270,6 +270,24 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
       expect(containerCgroupDirs(failing.id)).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('joining network, ipc and uts namespaces by path', async () => {
+    const holder = spawn('unshare', ['--net', '--ipc', '--uts', 'sleep', '60'], { stdio: 'ignore' });
+    try {
+      await waitFor(() => fs.readlinkSync(`/proc/${holder.pid}/ns/net`) !== fs.readlinkSync('/proc/self/ns/net'));
+      const ns = (t: string) => fs.readlinkSync(`/proc/${holder.pid}/ns/${t}`);
+      const { exit, out } = await runToExit(['/bin/sh', '-c', 'for n in net ipc uts pid; do readlink /proc/self/ns/$n; done'], (s) => {
+        delete s.hostname;
+        s.linux!.namespaces = s.linux!.namespaces!.map((n) => (['network', 'ipc', 'uts'].includes(n.type) ? { type: n.type, path: `/proc/${holder.pid}/ns/${n.type === 'network' ? 'net' : n.type}` } : n));
+      });
+      expect(exit.exitCode).toBe(0);
+      const [net, ipc, uts, pid] = out.stdout.trim().split('\n');
+      expect([net, ipc, uts]).toEqual([ns('net'), ns('ipc'), ns('uts')]);
+      expect(pid).not.toBe(fs.readlinkSync('/proc/self/ns/pid'));
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
 
