@@ -371,7 +371,14 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     if (h.supervisorPid !== undefined && (ref.spec.hooks?.poststop ?? []).length > 0) {
       hookWarnings(ref.stateDir, 'poststop', await runHooks(ref.spec.hooks?.poststop, ociState(ref, 'stopped'), false));
     }
-    const failed = removeCgroupDirs(containerCgroupDirs(name));
+    // LXC removes its cgroups itself; a folder can stay busy for a moment after its last process was
+    // reaped (a just-exited monitor), so removal is retried briefly before giving up.
+    let failed: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      failed = removeCgroupDirs(containerCgroupDirs(name));
+      if (failed.length === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     if (failed.length > 0) throw new BerthError('BACKEND_FAILED', `lxc: could not remove cgroup ${failed.join(', ')}`);
   }
 
