@@ -133,8 +133,11 @@ function initOptions(spec: Spec): NonNullable<LxcConfigOptions['init']> {
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 /**
- * LXC sets the bounding set only (`lxc.cap.keep`). After exec, root's permitted and effective sets
- * equal the bounding set and a non-root user's are empty; any other combination is refused.
+ * LXC sets the bounding set only (`lxc.cap.keep`). What the process ends up with is what execve
+ * leaves, in any runtime: root's permitted and effective sets become the bounding set; a non-root
+ * user's become empty (runc sets them before exec, the kernel clears them at exec when the ambient
+ * set is empty). So root's effective and permitted sets must equal the bounding set, a non-root
+ * user's may say anything, and inheritable and ambient sets must be empty; anything else is refused.
  */
 function capabilityOptions(spec: Spec): LxcConfigOptions['capabilities'] {
   const caps = spec.process!.capabilities;
@@ -143,14 +146,11 @@ function capabilityOptions(spec: Spec): LxcConfigOptions['capabilities'] {
   for (const set of ['inheritable', 'ambient'] as const) {
     if ((caps[set] ?? []).length > 0) throw invalid(`process.capabilities.${set}`, 'LXC sets only the bounding set; this set must be empty');
   }
-  const root = spec.process!.user.uid === 0;
-  for (const set of ['effective', 'permitted'] as const) {
-    const value = caps[set] ?? [];
-    if (root && !sameSet(value, bounding)) {
-      throw invalid(`process.capabilities.${set}`, "LXC sets only the bounding set, so root's effective and permitted sets equal it: this set must list the same capabilities as bounding");
-    }
-    if (!root && value.length > 0) {
-      throw invalid(`process.capabilities.${set}`, "LXC sets only the bounding set, so a non-root user's effective and permitted sets are empty: this set must be empty");
+  if (spec.process!.user.uid === 0) {
+    for (const set of ['effective', 'permitted'] as const) {
+      if (!sameSet(caps[set] ?? [], bounding)) {
+        throw invalid(`process.capabilities.${set}`, "LXC sets only the bounding set, so root's effective and permitted sets equal it: this set must list the same capabilities as bounding");
+      }
     }
   }
   return { keep: [...bounding] };
