@@ -37,8 +37,8 @@ function capMask(names: readonly string[]): string {
   return mask.toString(16).padStart(16, '0');
 }
 
-/** The name of a namespace under /proc/PID/ns (the spec's `network` and `mount` are `net` and `mnt` there). */
-function procNsName(type: NamespaceType): string {
+/** The name of a namespace's link in /proc/PID/ns (`mnt` and `net` differ from the spec's names). */
+function procName(type: NamespaceType): string {
   return type === 'network' ? 'net' : type === 'mount' ? 'mnt' : type;
 }
 
@@ -48,7 +48,7 @@ function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}
     id: feature,
     title: `private ${type} namespace`,
     features: [feature],
-    args: ['readlink', `/proc/self/ns/${procNsName(type)}`],
+    args: ['readlink', `/proc/self/ns/${procName(type)}`],
     mutate: (spec) => {
       ensureProc(spec);
       ensureNamespace(spec, type);
@@ -61,7 +61,7 @@ function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}
       exitCode: 0,
       check: (out, env) => {
         const inside = out.stdout.trim();
-        const host = env.hostNamespace(procNsName(type));
+        const host = env.hostNamespace(procName(type));
         if (!/^[a-z_]+:\[\d+\]$/.test(inside)) return `unexpected readlink output ${JSON.stringify(out.stdout)}`;
         return inside === host ? `container shares the host's ${type} namespace (${host})` : undefined;
       },

@@ -71,12 +71,11 @@ async function runProcessCase(
     try {
       await manager.create({ id, bundle: manager.store.dir(id), spec, driver, stdio: { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr } });
     } catch (err) {
-      // The contract lets a driver refuse one value of a declared feature (SPEC_INVALID naming the
-      // field, from create, leaving nothing): that is a clear refusal, not a failure.
-      if (err instanceof BerthError && err.code === 'SPEC_INVALID' && /^[a-zA-Z]/.test(err.message) && !(await manager.store.exists(id))) {
-        return { outcome: 'refused', detail: `driver refused a value: ${err.message}` };
-      }
-      throw err;
+      // A driver may refuse one value of a declared feature (the contract: FEATURE_NOT_SUPPORTED naming
+      // the field, thrown from create before anything exists). That is a clear refusal, not a failure.
+      if (!(err instanceof BerthError) || err.code !== 'FEATURE_NOT_SUPPORTED') throw err;
+      if (await manager.store.exists(id)) return { outcome: 'failed', detail: `refused, but a state folder was left behind: ${err.message}` };
+      return { outcome: 'refused', detail: err.message };
     }
     await manager.start(id);
     const exit = await manager.wait(id);
