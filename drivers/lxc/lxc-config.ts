@@ -4,7 +4,7 @@
  * Facts about the host (is this path a folder?) come in through `probe`, so the function stays pure.
  */
 import type { Resources, Spec } from '../../core';
-import { SpecInvalidError } from '../../core/errors/spec-invalid-error';
+import { LxcRefusalError } from './lxc-refusal-error';
 import type { LxcCgroupLimits, LxcConfigOptions, LxcDeviceRule, LxcMountEntry, LxcNamespace } from '../../vendor/lxc-ts-shim/src';
 
 export const DRIVER_NAME = 'lxc';
@@ -34,8 +34,8 @@ export const DEFAULT_DEVICE_NODES: readonly string[] = ['/dev/null', '/dev/zero'
 
 const UNLIMITED = 2 ** 63;
 
-function invalid(path: string, message: string): SpecInvalidError {
-  return new SpecInvalidError([{ path, message: `${message} (driver "${DRIVER_NAME}")` }]);
+function invalid(path: string, message: string): LxcRefusalError {
+  return new LxcRefusalError(path, message);
 }
 
 export function lxcConfigFor(spec: Spec, ctx: LxcTranslationContext): LxcConfigOptions {

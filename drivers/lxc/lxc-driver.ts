@@ -58,6 +58,7 @@ import {
 import { cgroupLimitsFor, lxcConfigFor, sysctlsFor, DRIVER_NAME } from './lxc-config';
 import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT, SYSCTL_SCRIPT } from './lxc-scripts';
 import { prepareMountpoints } from './mountpoints';
+import { LxcRefusalError } from './lxc-refusal-error';
 import { readLxcStats } from './lxc-stats';
 import { runHooks, type HookFailure } from './oci-hooks';
 import { frozen, killQuietly, probePath, userProcess, writeIfAbsent } from './lxc-processes';
@@ -257,7 +258,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       if (policy) fs.writeFileSync(options.seccompProfile!, policy);
       return { options, cgroupVersion, config };
     } catch (err) {
-      if (err instanceof LxcConfigError) throw new BerthError('SPEC_INVALID', `${err.message} (driver "lxc")`, { cause: err });
+      if (err instanceof LxcConfigError) throw new LxcRefusalError(err.key, err.message.slice(err.key.length + 2));
       throw err;
     }
   }

@@ -4,7 +4,7 @@
  * cannot say is refused by field.
  */
 import type { Seccomp, SeccompAction } from '../../core';
-import { SpecInvalidError } from '../../core/errors/spec-invalid-error';
+import { LxcRefusalError } from './lxc-refusal-error';
 import type { LxcSeccompAction, LxcSeccompPolicy, LxcSeccompRule } from '../../vendor/lxc-ts-shim/src';
 
 const EPERM = 1;
@@ -14,8 +14,8 @@ export function nativeSeccompArch(arch: string = process.arch): string {
   return ({ x64: 'SCMP_ARCH_X86_64', arm64: 'SCMP_ARCH_AARCH64', ia32: 'SCMP_ARCH_X86', arm: 'SCMP_ARCH_ARM' } as Record<string, string>)[arch] ?? `SCMP_ARCH_${arch.toUpperCase()}`;
 }
 
-function invalid(path: string, message: string): SpecInvalidError {
-  return new SpecInvalidError([{ path, message: `${message} (driver "lxc")` }]);
+function invalid(path: string, message: string): LxcRefusalError {
+  return new LxcRefusalError(path, message);
 }
 
 function lxcAction(action: SeccompAction, errnoRet: number | undefined, field: string): LxcSeccompAction {

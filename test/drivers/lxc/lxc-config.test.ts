@@ -21,7 +21,7 @@ function refusal(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    expect(hasCode(err, 'SPEC_INVALID')).toBe(true);
+    expect(hasCode(err, 'FEATURE_NOT_SUPPORTED')).toBe(true);
     return (err as Error).message;
   }
   throw new Error('expected a refusal');
@@ -106,7 +106,7 @@ describe('lxcConfigFor', () => {
   });
 
   test('refusals name the field', () => {
-    expect(refusal(() => lxcConfigFor(spec((s) => { s.process!.capabilities!.effective = ['CAP_KILL']; }), ctx()))).toMatch(/^process\.capabilities\.effective: .*driver "lxc"/);
+    expect(refusal(() => lxcConfigFor(spec((s) => { s.process!.capabilities!.effective = ['CAP_KILL']; }), ctx()))).toMatch(/^process\.capabilities\.effective: .*not supported by driver "lxc"$/);
     expect(refusal(() => lxcConfigFor(spec((s) => { s.process!.capabilities!.ambient = ['CAP_KILL']; }), ctx()))).toMatch(/^process\.capabilities\.ambient/);
     // A non-root user: effective/permitted are what execve clears anyway; only bounding is carried.
     expect(lxcConfigFor(spec((s) => { s.process!.user.uid = 1000; }), ctx()).capabilities).toEqual({ keep: expect.arrayContaining(['CAP_KILL']) });

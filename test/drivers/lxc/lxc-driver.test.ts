@@ -357,7 +357,7 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     for (const [edit, field] of cases) {
       const request = kit.request(specFor(rootfs, ['/bin/true'], edit), fds());
       const err = await kit.driver.create(request).then(() => undefined, (e: unknown) => e);
-      expect(hasCode(err, 'SPEC_INVALID')).toBe(true);
+      expect(hasCode(err, 'FEATURE_NOT_SUPPORTED')).toBe(true);
       expect((err as Error).message).toMatch(field);
       expect(fs.readdirSync(request.stateDir)).toEqual([]);
       expect(containerCgroupDirs(request.id)).toEqual([]);

@@ -32,7 +32,7 @@ describe('lxcSeccompPolicy', () => {
       try {
         fn();
       } catch (err) {
-        expect(hasCode(err, 'SPEC_INVALID')).toBe(true);
+        expect(hasCode(err, 'FEATURE_NOT_SUPPORTED')).toBe(true);
         return (err as Error).message;
       }
       throw new Error('expected a refusal');
