@@ -386,13 +386,19 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   override async exec(ref: ContainerRef, request: ExecRequest): Promise<ExitResult> {
     const proc = ref.spec.process!;
     if (request.tty) throw new OperationNotSupportedError(this.name, 'exec --tty', 'terminals are not supported');
-    const cwd = request.cwd ?? proc.cwd;
-    if (cwd !== '/') throw new OperationNotSupportedError(this.name, 'exec', `lxc-attach cannot set the working directory (wanted "${cwd}"); it runs in /`);
     const user = request.user ?? proc.user;
-    if ((user.additionalGids ?? []).length > 0) throw new OperationNotSupportedError(this.name, 'exec', 'lxc-attach cannot set additional groups');
+    if ((user.additionalGids ?? []).length > 0) throw new OperationNotSupportedError(this.name, 'exec', 'lxc-attach cannot set additional groups (it drops them)');
+    // lxc-attach has no working-directory option and starts in /: another cwd goes through the
+    // rootfs's own /bin/sh (so it needs one), as the chroot driver does.
+    const cwd = request.cwd ?? proc.cwd;
+    let command = request.args;
+    if (cwd !== '/') {
+      if (!hasShell(ref.spec.root!.path)) throw new OperationNotSupportedError(this.name, 'exec', `working directory "${cwd}" needs /bin/sh in the rootfs (lxc-attach cannot set one)`);
+      command = ['/bin/sh', '-c', 'cd -- "$0" || exit 126; exec "$@"', cwd, ...request.args];
+    }
     try {
       const r = await this.tools(ref).attach(handleOf(ref).name, {
-        command: request.args,
+        command,
         env: request.env ?? proc.env ?? [],
         uid: user.uid,
         gid: user.gid,
@@ -525,6 +531,16 @@ function hookWarnings(dir: string, phase: string, failures: HookFailure[]): void
     fs.appendFileSync(path.join(dir, 'hooks.log'), failures.map((f) => `warning: hooks.${phase}[${f.index}]: ${f.message}\n`).join(''));
   } catch {
     /* the state folder is gone */
+  }
+}
+
+/** Whether the rootfs has a /bin/sh (a symlink counts: it resolves inside the container, not here). */
+function hasShell(rootfs: string): boolean {
+  try {
+    fs.lstatSync(path.join(rootfs, 'bin/sh'));
+    return true;
+  } catch {
+    return false;
   }
 }
 

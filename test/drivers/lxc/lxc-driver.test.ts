@@ -176,7 +176,11 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     const r = await kit.driver.exec(ref, { args: ['/bin/sh', '-c', 'echo in-$HOSTNAME-$E; echo oops >&2; id -u; exit 3'], env: ['E=v', 'HOSTNAME=x'], user: { uid: 1000, gid: 1000 }, stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
     expect(r.exitCode).toBe(3);
     expect(io.read()).toEqual({ stdout: 'in-x-v\n1000\n', stderr: 'oops\n' });
-    await expect(kit.driver.exec(ref, { args: ['true'], cwd: '/tmp', stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } })).rejects.toMatchObject({ code: 'OPERATION_NOT_SUPPORTED' });
+    io.close();
+    io = captureStdio();
+    const inTmp = await kit.driver.exec(ref, { args: ['pwd'], cwd: '/tmp', stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
+    expect({ code: inTmp.exitCode, ...io.read() }).toEqual({ code: 0, stdout: '/tmp\n', stderr: '' });
+    await expect(kit.driver.exec(ref, { args: ['true'], user: { uid: 1, gid: 1, additionalGids: [5] }, stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } })).rejects.toMatchObject({ code: 'OPERATION_NOT_SUPPORTED' });
 
     await kit.driver.pause(ref);
     expect((await kit.driver.state(ref)).status).toBe('paused');
