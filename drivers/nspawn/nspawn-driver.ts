@@ -1,0 +1,354 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { injectable } from 'inversify';
+import {
+  BaseDriver,
+  BerthError,
+  copyLogs,
+  isSameProcess,
+  logPaths,
+  OperationNotSupportedError,
+  pollUntil,
+  processStartTime,
+  signalName,
+  signalNumber,
+  SpecInvalidError,
+  type ContainerRef,
+  type ContainerStats,
+  type CreateRequest,
+  type DriverHandle,
+  type DriverState,
+  type ExecRequest,
+  type ExecutionDriver,
+  type ExitResult,
+  type Feature,
+  type Fingerprint,
+  type JsonValue,
+  type LogsRequest,
+  type Resources,
+} from '../../core';
+import { INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
+import { assertNspawnCanHonour } from './nspawn-spec-check';
+import { cgroupVersion, NspawnCgroup, planCgroup, type CgroupPaths } from './nspawn-cgroup';
+import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn-supervisor';
+import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
+import { readyLeader } from './nspawn-leader';
+import { nspawnFingerprint } from './nspawn-fingerprint';
+
+/** What a later process needs to find the container again (stored in the record). */
+interface NspawnHandle {
+  machine: string;
+  supervisorPid: number;
+  supervisorStart?: number;
+  cgroup: CgroupPaths;
+  overlay: boolean;
+}
+
+const OVERLAY_DIR = 'overlay';
+const SUPERVISOR_PID_FILE = 'supervisor.pid';
+const PROPAGATE_DIR = '/run/systemd/nspawn/propagate';
+/** Joins berth's cgroup, then execs the rest (nsenter): a fixed script, arguments positional. */
+const JOIN_CGROUP_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"';
+
+/**
+ * systemd-nspawn as a berth driver, on hosts with or without systemd as PID 1. nspawn runs with
+ * --register=no --keep-unit under a small shell supervisor, inside a cgroup berth manages (limits,
+ * pause, stats, kill --all); the process settings nspawn cannot express exactly are applied by the
+ * static berth-nspawn-init helper that nspawn runs as the payload. See docs/drivers/nspawn.md.
+ */
+@injectable()
+export class NspawnDriver extends BaseDriver implements ExecutionDriver {
+  readonly name = 'nspawn';
+  readonly description = 'systemd-nspawn containers (no machined needed; berth-managed cgroup)';
+  readonly features: ReadonlySet<Feature> = new Set<Feature>([
+    'process.args',
+    'process.env',
+    'process.cwd',
+    'process.user',
+    'process.user.additionalGids',
+    'process.user.umask',
+    'process.capabilities',
+    'process.rlimits',
+    'process.noNewPrivileges',
+    'process.oomScoreAdj',
+    'root.readonly',
+    'hostname',
+    'namespace.pid',
+    'namespace.network',
+    'namespace.mount',
+    'namespace.ipc',
+    'namespace.uts',
+    'namespace.cgroup',
+    'mount.bind',
+    'mount.tmpfs',
+    'mount.proc',
+    'mount.sysfs',
+    'mount.devpts',
+    'mount.mqueue',
+    'mount.cgroup',
+    'mount.readonly',
+    'linux.maskedPaths',
+    'linux.readonlyPaths',
+    'resources.memory.limit',
+    'resources.memory.reservation',
+    'resources.cpu.shares',
+    'resources.cpu.quota',
+    'resources.cpu.cpus',
+    'resources.cpu.mems',
+    'resources.pids',
+    'resources.devices',
+    'op.exec',
+    'op.pause',
+    'op.stats',
+    'op.update',
+    'op.logs',
+    'op.recover',
+    'op.killAll',
+  ]);
+
+  async fingerprint(): Promise<Fingerprint> {
+    return nspawnFingerprint(this.nspawnBinary({}), this.findInit({}));
+  }
+
+  async create(request: CreateRequest): Promise<DriverHandle> {
+    const { spec, stateDir, options } = request;
+    assertNspawnCanHonour(spec, { cgroupVersion: cgroupVersion() });
+    (spec.mounts ?? []).forEach((m, i) => {
+      if (m.source?.startsWith('/') && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')) && !fs.existsSync(m.source)) {
+        throw new SpecInvalidError([{ path: `mounts[${i}].source`, message: `${m.source} does not exist (driver "nspawn")` }]);
+      }
+    });
+    const initPath = this.findInit(options);
+    if (!initPath) throw new BerthError('DRIVER_UNAVAILABLE', 'nspawn: berth-nspawn-init is not built (npm run build; needs gcc and libc6-dev)');
+    const plan = rootfsPlan(spec);
+    assertRootfsUsable(spec, plan);
+
+    const machine = this.machine(request);
+    const cgroup = new NspawnCgroup(planCgroup(this.cgroupParent(options), machine));
+    const overlay = needsOverlay(plan);
+    const opened: number[] = [];
+    try {
+      const directory = overlay ? await mountOverlay(spec, plan, path.join(stateDir, OVERLAY_DIR)) : spec.root!.path;
+      cgroup.create(spec.linux?.resources);
+      const argv = nspawnArguments({ spec, machine, directory, initPath, hostHostname: os.hostname(), nspawnBinary: this.nspawnBinary(options) });
+      let stdio: { stdin: number | 'ignore'; stdout: number; stderr: number };
+      if (request.stdio.kind === 'fds') {
+        stdio = { stdin: request.stdio.stdin ?? 'ignore', stdout: request.stdio.stdout, stderr: request.stdio.stderr };
+      } else {
+        const files = logPaths(stateDir);
+        opened.push(fs.openSync(files.stdout, 'a'), fs.openSync(files.stderr, 'a'));
+        stdio = { stdin: 'ignore', stdout: opened[0]!, stderr: opened[1]! };
+      }
+      const pid = launchSupervisor({ stateDir, procsFiles: cgroup.procsFiles(), argv, env: { ...NSPAWN_ENVIRONMENT }, stdio });
+      fs.writeFileSync(path.join(stateDir, SUPERVISOR_PID_FILE), String(pid));
+      const handle: NspawnHandle = { machine, supervisorPid: pid, cgroup: cgroup.paths, overlay };
+      const start = processStartTime(pid);
+      if (start !== undefined) handle.supervisorStart = start;
+      return { ...handle, cgroup: { version: cgroup.paths.version, dirs: cgroup.paths.dirs } } as unknown as DriverHandle;
+    } catch (err) {
+      await this.cleanup(request, machine, cgroup).catch(() => undefined);
+      throw err;
+    } finally {
+      for (const fd of opened) fs.closeSync(fd);
+    }
+  }
+
+  async start(ref: ContainerRef): Promise<void> {
+    const h = this.handle(ref);
+    await pollUntil(() => {
+      if (release(ref.stateDir)) return true;
+      if (!isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone');
+      return undefined;
+    }, 5000, 'the nspawn supervisor to listen', 1);
+    // Running once the leader runs the user's command (or the container already ended).
+    await pollUntil(() => {
+      if (readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined) return true;
+      const nspawnPid = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
+      return nspawnPid !== undefined && readyLeader(nspawnPid) !== undefined ? true : undefined;
+    }, 30000, 'the nspawn container to start', 1);
+  }
+
+  async state(ref: ContainerRef): Promise<DriverState> {
+    const exit = this.readExit(ref);
+    if (exit) return { status: 'stopped', exitCode: exit.exitCode };
+    const h = this.handle(ref);
+    if (!h.supervisorPid || !isSameProcess(h.supervisorPid, h.supervisorStart)) {
+      return { status: 'stopped', exitCode: readNumberFile(ref.stateDir, STATE_FILES.exit) ?? 255 };
+    }
+    const nspawnPid = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
+    if (nspawnPid === undefined) return { status: 'created', pid: h.supervisorPid };
+    const pid = readyLeader(nspawnPid) ?? nspawnPid;
+    const frozen = new NspawnCgroup(h.cgroup).freezerState() !== 'THAWED';
+    return { status: frozen ? 'paused' : 'running', pid };
+  }
+
+  async wait(ref: ContainerRef): Promise<ExitResult> {
+    await pollUntil(async () => ((await this.state(ref)).status === 'stopped' ? true : undefined), 365 * 24 * 3600 * 1000, 'exit', 5);
+    const exit = this.readExit(ref);
+    if (!exit) return { exitCode: 255 };
+    return { exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) };
+  }
+
+  async kill(ref: ContainerRef, signal: NodeJS.Signals, all: boolean): Promise<void> {
+    const h = this.handle(ref);
+    const s = await this.state(ref);
+    if (s.status === 'stopped') return;
+    if (s.status === 'created') {
+      // Nothing of the user's runs yet: the container ends here, with the signal as its status.
+      this.signal(h.supervisorPid, 'SIGKILL');
+      fs.writeFileSync(path.join(ref.stateDir, STATE_FILES.exit), String(128 + signalNumber(signal)));
+      return;
+    }
+    const nspawnPid = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid)!;
+    if (signal === 'SIGKILL') fs.writeFileSync(path.join(ref.stateDir, STATE_FILES.killed), 'SIGKILL');
+    const cgroup = new NspawnCgroup(h.cgroup);
+    if (all) {
+      cgroup.killAll(signal, new Set([nspawnPid]));
+    } else {
+      const leader = await pollUntil(() => readyLeader(nspawnPid) ?? (this.readExit(ref) ? -1 : undefined), 5000, 'the container leader');
+      if (leader > 0) this.signal(leader, signal);
+    }
+    if (s.status === 'paused' && signal === 'SIGKILL') cgroup.thaw();
+  }
+
+  async delete(ref: ContainerRef, force: boolean): Promise<void> {
+    const h = ref.handle as Partial<NspawnHandle>;
+    const machine = h.machine ?? this.machine(ref);
+    const cgroup = new NspawnCgroup(h.cgroup ?? planCgroup(this.cgroupParent(ref.options), machine));
+    if (force) {
+      if (cgroup.exists()) {
+        cgroup.killAll('SIGKILL', new Set());
+        cgroup.thaw();
+      }
+      const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
+      if (supervisor && readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) === undefined && isSameProcess(supervisor, h.supervisorStart)) {
+        this.signal(supervisor, 'SIGKILL');
+      }
+    }
+    await this.cleanup(ref, machine, cgroup);
+  }
+
+  override async exec(ref: ContainerRef, request: ExecRequest): Promise<ExitResult> {
+    if (request.tty) throw new OperationNotSupportedError(this.name, 'exec --tty', 'no terminal support');
+    const nspawnPid = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
+    if (nspawnPid === undefined) throw new BerthError('CONTAINER_STATE', `container "${ref.id}" has not started`);
+    const leader = await pollUntil(() => readyLeader(nspawnPid), 10000, 'the container leader');
+    const proc = ref.spec.process!;
+    const execProc = {
+      ...proc,
+      args: request.args,
+      env: request.env ?? proc.env,
+      cwd: request.cwd ?? proc.cwd,
+      user: request.user ? { ...request.user, ...(proc.user.umask !== undefined ? { umask: proc.user.umask } : {}) } : proc.user,
+    };
+    const cgroup = new NspawnCgroup(this.handle(ref).cgroup);
+    const procs = cgroup.procsFiles();
+    const nsenter = ['nsenter', `--target=${leader}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd'];
+    const argv = ['-c', JOIN_CGROUP_SCRIPT, 'berth-nspawn-exec', String(procs.length), ...procs, ...nsenter, INIT_IN_CONTAINER, ...initArguments(execProc, { init: false, spec: ref.spec })];
+    const child = spawn('/bin/sh', argv, {
+      env: { PATH: NSPAWN_ENVIRONMENT.PATH },
+      stdio: [request.stdio.stdin ?? 'ignore', request.stdio.stdout, request.stdio.stderr],
+    });
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        resolve(signal ? { exitCode: 128 + signalNumber(signal), signal } : { exitCode: code ?? 255 });
+      });
+    });
+  }
+
+  override async pause(ref: ContainerRef): Promise<void> {
+    new NspawnCgroup(this.handle(ref).cgroup).freezeAndWait();
+  }
+
+  override async resume(ref: ContainerRef): Promise<void> {
+    new NspawnCgroup(this.handle(ref).cgroup).thaw();
+  }
+
+  override async stats(ref: ContainerRef): Promise<ContainerStats> {
+    return new NspawnCgroup(this.handle(ref).cgroup).stats();
+  }
+
+  override async update(ref: ContainerRef, resources: Resources): Promise<void> {
+    const cgroup = new NspawnCgroup(this.handle(ref).cgroup);
+    if ((resources.devices ?? []).length > 0) {
+      throw new OperationNotSupportedError(this.name, 'update of linux.resources.devices', 'device rules are set at create only');
+    }
+    cgroup.update(resources);
+  }
+
+  override async logs(ref: ContainerRef, request: LogsRequest): Promise<void> {
+    await copyLogs(logPaths(ref.stateDir), request, request.follow, async () => (await this.state(ref)).status === 'stopped');
+  }
+
+  override async recover(ref: ContainerRef): Promise<DriverHandle> {
+    return ref.handle;
+  }
+
+  /** Wait for the supervisor, then remove the cgroup, the overlay and nspawn's propagation folder. */
+  private async cleanup(ref: { stateDir: string; handle?: DriverHandle }, machine: string, cgroup: NspawnCgroup): Promise<void> {
+    const h = (ref.handle ?? {}) as Partial<NspawnHandle>;
+    const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
+    if (supervisor) {
+      await pollUntil(() => (isSameProcess(supervisor, h.supervisorStart) ? undefined : true), 10000, 'the nspawn supervisor to exit').catch(() => undefined);
+    }
+    if (cgroup.exists()) {
+      await pollUntil(() => (cgroup.pids().length === 0 && cgroup.destroy() ? true : undefined), 10000, 'the nspawn cgroup to empty', 10);
+    }
+    await removeOverlay(path.join(ref.stateDir, OVERLAY_DIR));
+    try {
+      fs.rmdirSync(path.join(PROPAGATE_DIR, machine));
+    } catch {
+      /* nspawn removed it, or never made it */
+    }
+  }
+
+  private readExit(ref: ContainerRef): { exitCode: number; signal?: NodeJS.Signals } | undefined {
+    const code = readNumberFile(ref.stateDir, STATE_FILES.exit);
+    if (code === undefined) return undefined;
+    // nspawn exits 1 when the payload died of a signal; berth knows it sent SIGKILL.
+    if (code === 1 && fs.existsSync(path.join(ref.stateDir, STATE_FILES.killed))) return { exitCode: 137, signal: 'SIGKILL' };
+    if (code > 128) {
+      const signal = signalName(code - 128);
+      return signal ? { exitCode: code, signal } : { exitCode: code };
+    }
+    return { exitCode: code };
+  }
+
+  private handle(ref: ContainerRef): NspawnHandle {
+    return ref.handle as unknown as NspawnHandle;
+  }
+
+  private machine(ctx: { id: string; stateDir: string }): string {
+    return machineName(ctx.id, crypto.createHash('sha256').update(`${ctx.stateDir}\0${ctx.id}`).digest('hex').slice(0, 10));
+  }
+
+  private cgroupParent(options: Readonly<Record<string, JsonValue>>): string {
+    return typeof options.cgroupParent === 'string' ? options.cgroupParent : 'berth';
+  }
+
+  private nspawnBinary(options: Readonly<Record<string, JsonValue>>): string {
+    return typeof options.nspawn === 'string' ? options.nspawn : 'systemd-nspawn';
+  }
+
+  /** The built helper: next to this module in dist/, or dist/ seen from the sources (tests). */
+  private findInit(options: Readonly<Record<string, JsonValue>>): string | undefined {
+    const candidates = [
+      ...(typeof options.initHelper === 'string' ? [options.initHelper] : []),
+      path.join(__dirname, 'berth-nspawn-init'),
+      path.resolve(__dirname, '../../dist/drivers/nspawn/berth-nspawn-init'),
+    ];
+    return candidates.find((p) => fs.existsSync(p));
+  }
+
+  private signal(pid: number, signal: NodeJS.Signals): void {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
