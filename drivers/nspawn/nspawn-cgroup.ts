@@ -264,7 +264,7 @@ function limitValue(n: number, v1: boolean): string {
 /** cgroup v2's cpu.weight for v1 shares (the conversion runc and crun use). */
 export function sharesToWeight(shares: number): number {
   if (shares === 0) return 100;
-  return Math.round(1 + ((Math.max(2, Math.min(shares, 262144)) - 2) * 9999) / 262142);
+  return 1 + Math.floor(((Math.max(2, Math.min(shares, 262144)) - 2) * 9999) / 262142);
 }
 
 /** Let `parent`'s children use the controllers berth needs (v2). */

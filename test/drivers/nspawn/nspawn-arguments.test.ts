@@ -1,0 +1,174 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultSpec, validateSpec, DEFAULT_CAPABILITIES, type Spec } from '../../../core';
+import { capabilityMask, capabilityMasks, initArguments, INIT_IN_CONTAINER, machineName, nspawnArguments } from '../../../drivers/nspawn/nspawn-arguments';
+import { specIssues } from '../../../drivers/nspawn/nspawn-spec-check';
+import { NspawnCgroup, planCgroup, sharesToWeight } from '../../../drivers/nspawn/nspawn-cgroup';
+import { rootfsPlan } from '../../../drivers/nspawn/nspawn-rootfs';
+
+const base = (args = ['/bin/true']): Spec => validateSpec(defaultSpec({ rootfs: '/srv/rootfs', args }));
+const argv = (spec: Spec) => nspawnArguments({ spec, machine: 'berth-x', directory: '/srv/rootfs', initPath: '/opt/init', hostHostname: 'host1' });
+const after = (list: string[], marker: string) => list.slice(list.indexOf(marker) + 1);
+
+describe('nspawnArguments', () => {
+  it('runs nspawn without machined, with the pipe console, the helper bound read-only and the command last', () => {
+    const a = argv(base(['sh', '-c', 'echo hi']));
+    expect(a[0]).toBe('systemd-nspawn');
+    expect(a).toEqual(expect.arrayContaining(['--register=no', '--keep-unit', '--console=pipe', '--directory=/srv/rootfs', '--machine=berth-x']));
+    expect(a).toContain(`--bind-ro=/opt/init:${INIT_IN_CONTAINER}`);
+    expect(a.slice(-4)).toEqual(['--', 'sh', '-c', 'echo hi']);
+    expect(a.indexOf(INIT_IN_CONTAINER)).toBe(a.indexOf(`--bind-ro=/opt/init:${INIT_IN_CONTAINER}`) + 1);
+  });
+
+  it('maps root.readonly, hostname and the network namespace', () => {
+    const spec = base();
+    expect(argv(spec)).toEqual(expect.arrayContaining(['--read-only', '--hostname=berth', '--private-network']));
+    const open: Spec = { ...spec, hostname: undefined, root: { path: '/srv/rootfs', readonly: false }, linux: { ...spec.linux, namespaces: spec.linux!.namespaces!.filter((n) => n.type !== 'network') } };
+    const a = argv(open);
+    expect(a).not.toContain('--read-only');
+    expect(a).not.toContain('--private-network');
+    expect(a).toContain('--hostname=host1');
+  });
+
+  it('maps bind and tmpfs mounts and leaves nspawn its own API filesystems', () => {
+    const spec = base();
+    spec.mounts = [
+      ...spec.mounts!,
+      { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'ro'] },
+      { destination: '/one', type: 'none', source: '/srv/one', options: ['bind'] },
+      { destination: '/scratch/', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=700'] },
+    ];
+    const a = argv(spec).slice(0, argv(spec).indexOf(INIT_IN_CONTAINER));
+    expect(a).toContain('--bind-ro=/srv/data:/data');
+    expect(a).toContain('--bind=/srv/one:/one:norbind');
+    expect(a).toContain('--tmpfs=/scratch:size=1m,mode=700');
+    expect(a.filter((x) => x.startsWith('--tmpfs') || x.startsWith('--bind'))).toHaveLength(4);
+  });
+
+  it('hands process settings to the helper: user, groups, caps, rlimits, nnp, cwd, exact env, masks', () => {
+    const spec = base(['id']);
+    spec.process!.user = { uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o27 };
+    spec.process!.cwd = '/tmp';
+    spec.process!.oomScoreAdj = 100;
+    const h = after(argv(spec), INIT_IN_CONTAINER);
+    const pair = (flag: string) => h[h.indexOf(flag) + 1];
+    expect(pair('--uid')).toBe('1000');
+    expect(pair('--gid')).toBe('100');
+    expect(pair('--groups')).toBe('5,6');
+    expect(pair('--umask')).toBe('27');
+    expect(pair('--cwd')).toBe('/tmp');
+    expect(pair('--rlimit')).toBe('7:1024:1024');
+    expect(pair('--oom-score-adj')).toBe('100');
+    expect(h).toContain('--nnp');
+    expect(h.filter((x, i) => h[i - 1] === '--env')).toEqual(spec.process!.env);
+    expect(h.filter((x, i) => h[i - 1] === '--mask')).toEqual(spec.linux!.maskedPaths);
+    expect(h.filter((x, i) => h[i - 1] === '--readonly')).toEqual(spec.linux!.readonlyPaths);
+  });
+
+  it('exec arguments leave masks to the init', () => {
+    const spec = base();
+    const h = initArguments({ ...spec.process!, args: ['ps'] }, { init: false, spec });
+    expect(h).not.toContain('--mask');
+    expect(h.slice(-2)).toEqual(['--', 'ps']);
+  });
+
+  it('encodes the five capability sets as hex masks', () => {
+    expect(capabilityMask(['CAP_CHOWN', 'CAP_KILL'])).toBe(0b100001n);
+    expect(capabilityMask(DEFAULT_CAPABILITIES)).toBe(0xa80425fbn);
+    expect(capabilityMasks({ bounding: ['CAP_CHOWN'], effective: [], permitted: ['CAP_CHOWN'], ambient: [] })).toBe('1:0:1:0:0');
+  });
+
+  it('makes machine names nspawn accepts', () => {
+    expect(machineName('my_box.1', 'abc')).toBe('berth-my-box-1-abc');
+    expect(machineName('x'.repeat(128), 'abc').length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('specIssues (refusals naming the field)', () => {
+  const facts = { cgroupVersion: 1 as const };
+  const fields = (spec: Spec, f = facts) => specIssues(spec, f).map((i) => i.path);
+
+  it('accepts the default spec', () => {
+    expect(specIssues(base(), facts)).toEqual([]);
+  });
+
+  it('refuses sharing a namespace nspawn always creates', () => {
+    const spec = base();
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
+    expect(fields(spec)).toEqual(['linux.namespaces']);
+    expect(specIssues(spec, facts)[0]!.message).toMatch(/cgroup namespace.*driver "nspawn"/);
+  });
+
+  it('refuses mount options nspawn cannot express, by index', () => {
+    const spec = base();
+    spec.mounts = [{ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'nosuid'] }, { destination: '/t', type: 'tmpfs', options: ['noexec'] }, { destination: '/p2', type: 'proc', source: 'proc' }, { destination: '/proc', type: 'proc', options: ['ro'] }];
+    expect(fields(spec)).toEqual(['mounts[0].options[1]', 'mounts[1].options[0]', 'mounts[2].destination', 'mounts[3].options']);
+  });
+
+  it('refuses CAP_SYS_MODULE and inconsistent capability sets', () => {
+    const spec = base();
+    spec.process!.capabilities = { bounding: ['CAP_SYS_MODULE'], effective: ['CAP_KILL'], permitted: [], inheritable: [], ambient: ['CAP_CHOWN'] };
+    expect(fields(spec)).toEqual(['process.capabilities.bounding[0]', 'process.capabilities.effective[0]', 'process.capabilities.ambient[0]']);
+  });
+
+  it('refuses device rules on cgroup v2 only', () => {
+    expect(fields(base(), { cgroupVersion: 2 })).toEqual(['linux.resources.devices']);
+  });
+});
+
+describe('rootfsPlan', () => {
+  it('lists what nspawn needs and what read-only mount points lack', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-nspawn-plan-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'etc'));
+      const spec = base();
+      spec.root = { path: dir, readonly: true };
+      spec.mounts = [...spec.mounts!, { destination: '/data', type: 'tmpfs' }];
+      expect(rootfsPlan(spec)).toEqual({ addDirs: ['usr', 'data'], addFiles: ['etc/os-release'] });
+      fs.mkdirSync(path.join(dir, 'usr/lib'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'usr/lib/os-release'), '');
+      spec.root.readonly = false;
+      expect(rootfsPlan(spec)).toEqual({ addDirs: [], addFiles: [] });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('NspawnCgroup on a cgroup v2 layout (temporary folder)', () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cg2-'));
+    fs.writeFileSync(path.join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids');
+    fs.writeFileSync(path.join(root, 'cgroup.subtree_control'), '');
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('enables controllers down the parent and writes v2 limit files', () => {
+    const paths = planCgroup('berth', 'c1', root);
+    expect(paths).toEqual({ version: 2, dirs: { unified: path.join(root, 'berth/c1') } });
+    // A real cgroupfs fills these; the fake parent needs its controller list to pass them on.
+    fs.mkdirSync(path.join(root, 'berth'));
+    fs.writeFileSync(path.join(root, 'berth/cgroup.controllers'), 'cpuset cpu io memory pids');
+    const cg = new NspawnCgroup(paths);
+    cg.create({ memory: { limit: 64 << 20, reservation: 1 << 20 }, cpu: { shares: 1024, quota: 50000, period: 100000, cpus: '0' }, pids: { limit: 20 } });
+    const read = (f: string) => fs.readFileSync(path.join(root, 'berth/c1', f), 'utf8');
+    expect(fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpu +cpuset +memory +pids');
+    expect(read('memory.max')).toBe(String(64 << 20));
+    expect(read('memory.low')).toBe(String(1 << 20));
+    expect(read('cpu.weight')).toBe(String(sharesToWeight(1024)));
+    expect(read('cpu.max')).toBe('50000 100000');
+    expect(read('cpuset.cpus')).toBe('0');
+    expect(read('pids.max')).toBe('20');
+    expect(cg.procsFiles()).toEqual([path.join(root, 'berth/c1/cgroup.procs')]);
+    cg.freeze();
+    expect(read('cgroup.freeze')).toBe('1');
+  });
+
+  it('converts shares to weight as runc does', () => {
+    expect(sharesToWeight(2)).toBe(1);
+    expect(sharesToWeight(1024)).toBe(39);
+    expect(sharesToWeight(262144)).toBe(10000);
+  });
+});
