@@ -1,6 +1,6 @@
 /**
  * The one cgroup that berth manages for an nspawn container (systemd is absent, so nspawn cannot
- * hand limits to it). The supervisor writes nspawn's pid into `procsFiles()` before exec'ing it,
+ * hand limits to it). The supervisor joins it through `procsFiles()` before starting nspawn,
  * so nspawn, the container and later execs all live below it.
  *
  * cgroup v1 (each controller its own hierarchy under ROOT/<controller>, co-mounted ones counted
@@ -9,12 +9,22 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ContainerStats, Resources } from '../../core';
+import { BerthError, type ContainerStats, type Resources } from '../../core';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 
-/** v1 hierarchies berth uses (name=systemd too: nspawn makes its payload/ subgroup there). */
-const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'freezer', 'devices', 'blkio', 'systemd'] as const;
+/**
+ * v1 hierarchies every container joins: limits and stats (memory, cpu, cpuacct, pids), pause and
+ * kill --all (freezer), and name=systemd, where nspawn makes its payload/ subgroup. cpuset and
+ * devices only when the spec asks for them: each v1 move costs milliseconds of start-up.
+ */
+const V1_BASE = ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'systemd'];
+const V1_DEFAULT = [...V1_BASE, 'cpuset', 'devices'];
+
+/** The v1 hierarchies a container with these resources needs. */
+export function cgroupControllers(r: Resources | undefined): string[] {
+  return [...V1_BASE, ...(r?.cpu?.cpus || r?.cpu?.mems ? ['cpuset'] : []), ...((r?.devices ?? []).length > 0 ? ['devices'] : [])];
+}
 const V2_CONTROLLERS = ['cpu', 'cpuset', 'memory', 'pids'];
 
 export interface CgroupPaths {
@@ -31,12 +41,12 @@ export function cgroupVersion(root = CGROUP_ROOT): 1 | 2 {
 }
 
 /** Where this container's cgroup lives: ROOT/<hierarchy>/<parent>/<leaf>. */
-export function planCgroup(parent: string, leaf: string, root = CGROUP_ROOT): CgroupPaths {
+export function planCgroup(parent: string, leaf: string, controllers: readonly string[] = V1_DEFAULT, root = CGROUP_ROOT): CgroupPaths {
   const version = cgroupVersion(root);
   if (version === 2) return { version, dirs: { unified: path.join(root, parent, leaf) } };
   const dirs: Record<string, string> = {};
   const seen = new Set<string>();
-  for (const c of V1_CONTROLLERS) {
+  for (const c of controllers) {
     const mount = path.join(root, c);
     let real: string;
     try {
@@ -246,7 +256,7 @@ export class NspawnCgroup {
 
   private write(controller: string, file: string, value: string): void {
     const dir = this.dir(controller);
-    if (!dir) throw new Error(`cgroup controller ${controller} is not mounted`);
+    if (!dir) throw new BerthError('OPERATION_NOT_SUPPORTED', `nspawn: ${file} cannot be set: the container was created without the ${controller} cgroup (set it at create)`);
     fs.writeFileSync(path.join(dir, file), value);
   }
 

@@ -32,7 +32,7 @@ import {
 } from '../../core';
 import { INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
-import { cgroupVersion, NspawnCgroup, planCgroup, type CgroupPaths } from './nspawn-cgroup';
+import { cgroupControllers, cgroupVersion, NspawnCgroup, planCgroup, type CgroupPaths } from './nspawn-cgroup';
 import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
@@ -127,7 +127,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     assertRootfsUsable(spec, plan);
 
     const machine = this.machine(request);
-    const cgroup = new NspawnCgroup(planCgroup(this.cgroupParent(options), machine));
+    const cgroup = new NspawnCgroup(planCgroup(this.cgroupParent(options), machine, cgroupControllers(spec.linux?.resources)));
     const overlay = needsOverlay(plan);
     const opened: number[] = [];
     try {
@@ -159,10 +159,9 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   async start(ref: ContainerRef): Promise<void> {
     const h = this.handle(ref);
     await pollUntil(() => {
-      if (release(ref.stateDir)) return true;
-      if (!isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone');
-      return undefined;
-    }, 5000, 'the nspawn supervisor to listen', 1);
+      if (!isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
+      return release(h.supervisorPid) ? true : undefined;
+    }, 10000, 'the nspawn supervisor to be ready', 1);
     // Running once the leader runs the user's command (or the container already ended).
     await pollUntil(() => {
       if (readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined) return true;
@@ -206,7 +205,8 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     if (signal === 'SIGKILL') fs.writeFileSync(path.join(ref.stateDir, STATE_FILES.killed), 'SIGKILL');
     const cgroup = new NspawnCgroup(h.cgroup);
     if (all) {
-      cgroup.killAll(signal, new Set([nspawnPid]));
+      // The supervisor and nspawn itself share the cgroup: they stay, to report the exit.
+      cgroup.killAll(signal, new Set([nspawnPid, h.supervisorPid]));
     } else {
       const leader = await pollUntil(() => readyLeader(nspawnPid) ?? (this.readExit(ref) ? -1 : undefined), 5000, 'the container leader');
       if (leader > 0) this.signal(leader, signal);

@@ -3,10 +3,13 @@
  * against ~100 ms for another Node process) that outlives the CLI. The script is a fixed constant;
  * every path and argument reaches it as a positional parameter, never as shell text.
  *
- *   1. makes STATE/start.fifo and waits on it (OCI create -> start: nothing of the user's runs before),
- *   2. forks a child that writes 0 into each cgroup.procs file (joining berth's cgroup), restores
- *      the caller's stdin, and execs systemd-nspawn; records that pid in STATE/nspawn.pid,
- *   3. waits for it and records its exit status in STATE/exit (one write; readers treat an empty
+ *   1. writes 0 into each cgroup.procs file, joining berth's cgroup at create time (a v1 cgroup move
+ *      costs milliseconds per hierarchy: done here, it overlaps the caller's own work),
+ *   2. stops itself (SIGSTOP) until `start` sends SIGCONT (OCI create -> start: nothing of the
+ *      user's runs before; no fifo, so no extra process to make one),
+ *   3. starts systemd-nspawn with the caller's stdin restored (it inherits the cgroup), records its
+ *      pid in STATE/nspawn.pid,
+ *   4. waits for it and records its exit status in STATE/exit (one write; readers treat an empty
  *      file as not yet written).
  */
 import { spawn, type StdioOptions } from 'node:child_process';
@@ -15,20 +18,17 @@ import * as path from 'node:path';
 
 export const SUPERVISOR_SCRIPT = [
   'd=$1; n=$2; shift 2',
+  'while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 125; shift; n=$((n - 1)); done',
   'exec 3<&0 </dev/null',
-  'mkfifo -m 600 "$d/start.fifo" || exit 125',
-  'IFS= read -r _ < "$d/start.fifo" || exit 0',
-  '(',
-  '  while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 125; shift; n=$((n - 1)); done',
-  '  exec "$@" <&3 3<&-',
-  ') &',
+  'kill -STOP $$',
+  '"$@" <&3 3<&- &',
   'echo $! > "$d/nspawn.pid"',
   'exec 3<&-',
   'wait $!',
   'echo $? > "$d/exit"',
 ].join('\n');
 
-export const STATE_FILES = { fifo: 'start.fifo', nspawnPid: 'nspawn.pid', exit: 'exit', killed: 'killed' } as const;
+export const STATE_FILES = { nspawnPid: 'nspawn.pid', exit: 'exit', killed: 'killed' } as const;
 
 export interface SupervisorLaunch {
   stateDir: string;
@@ -48,21 +48,22 @@ export function launchSupervisor(launch: SupervisorLaunch): number {
   return child.pid;
 }
 
-/** Tell a waiting supervisor to go; false while it has not opened the fifo yet. */
-export function release(stateDir: string): boolean {
-  let fd: number;
+/** The one-letter process state from /proc/PID/stat (`T` when stopped), or undefined when gone. */
+export function processState(pid: number): string | undefined {
   try {
-    fd = fs.openSync(path.join(stateDir, STATE_FILES.fifo), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENXIO' || code === 'ENOENT') return false;
-    throw err;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2);
+  } catch {
+    return undefined;
   }
-  try {
-    fs.writeSync(fd, 'start\n');
-  } finally {
-    fs.closeSync(fd);
-  }
+}
+
+/** Let a supervisor that has stopped itself go on; false while it has not stopped yet. */
+export function release(supervisorPid: number): boolean {
+  const st = processState(supervisorPid);
+  if (st === undefined || st === 'Z') throw new Error('the nspawn supervisor is gone');
+  if (st !== 'T') return false;
+  process.kill(supervisorPid, 'SIGCONT');
   return true;
 }
 

@@ -146,7 +146,7 @@ describe('NspawnCgroup on a cgroup v2 layout (temporary folder)', () => {
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it('enables controllers down the parent and writes v2 limit files', () => {
-    const paths = planCgroup('berth', 'c1', root);
+    const paths = planCgroup('berth', 'c1', undefined, root);
     expect(paths).toEqual({ version: 2, dirs: { unified: path.join(root, 'berth/c1') } });
     // A real cgroupfs fills these; the fake parent needs its controller list to pass them on.
     fs.mkdirSync(path.join(root, 'berth'));

@@ -1,0 +1,99 @@
+/**
+ * Start-to-exit of `/bin/true` on the same busybox rootfs, in the same run, interleaved:
+ *   raw        systemd-nspawn with the isolation berth's default spec asks for (read-only root,
+ *              private network) and the environment berth gives it (no own seccomp filter, no
+ *              /tmp tmpfs, critical logs only)
+ *   rawDefault systemd-nspawn with nspawn's own defaults (its seccomp filter on), for reference
+ *   api        berth's ContainerManager in-process: create + start + wait + delete (default spec)
+ *   cli        `berth run --rm --driver nspawn` as a new process (includes Node's start-up)
+ * Prints JSON: medians (ms) of >= 20 runs each, and berth's overhead over `raw` in percent.
+ * Usage (as root, after `npm run build`): node dist/bench/nspawn/nspawn-bench.js [--runs N]
+ */
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ContainerManager, defaultSpec, DriverRegistry, loadDriversConfig, silentLogger, StateStore } from '../../core';
+import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
+
+const ROOTFS = '/var/lib/berth/test-rootfs/busybox';
+
+async function main(): Promise<void> {
+  const runsArg = process.argv.indexOf('--runs');
+  const runs = Math.max(20, runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20);
+  const rootfs = await ensureDefaultRootfs(ROOTFS);
+  const top = path.resolve(__dirname, '../..');
+  const cli = path.join(top, 'cli/main.js');
+  const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-nspawn-'));
+  const registry = new DriverRegistry(loadDriversConfig([path.join(top, 'drivers.json')]));
+  const manager = new ContainerManager(registry, new StateStore(stateRoot), silentLogger);
+  const driver = await registry.get('nspawn');
+  const devnull = fs.openSync('/dev/null', 'w');
+  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', SYSTEMD_LOG_LEVEL: 'crit' };
+  const rawArgv = ['-q', '--register=no', '--keep-unit', '--console=pipe', '--read-only', '--private-network', `--directory=${rootfs}`, '/bin/true'];
+
+  const cases: Record<string, () => Promise<void>> = {
+    raw: async () => check(spawnSync('systemd-nspawn', rawArgv, { env: { ...env, SYSTEMD_SECCOMP: '0', SYSTEMD_NSPAWN_TMPFS_TMP: '0' }, stdio: 'ignore' }).status),
+    rawDefault: async () => check(spawnSync('systemd-nspawn', rawArgv, { env, stdio: 'ignore' }).status),
+    api: async () => {
+      const id = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      await manager.create({ id, bundle: stateRoot, spec: defaultSpec({ rootfs, args: ['/bin/true'] }), driver, stdio: { kind: 'fds', stdin: null, stdout: devnull, stderr: devnull } });
+      await manager.start(id);
+      check((await manager.wait(id)).exitCode);
+      await manager.delete(id, false);
+    },
+    cli: async () => check(spawnSync(process.execPath, [cli, '--root', stateRoot, 'run', '--rm', '--driver', 'nspawn', '--rootfs', rootfs, '--', '/bin/true'], { stdio: 'ignore' }).status),
+  };
+
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (const name of Object.keys(cases)) await cases[name]!(); // warm-up: page cache, first-use costs
+  for (let i = 0; i < runs; i++) {
+    for (const [name, fn] of Object.entries(cases)) {
+      const t0 = process.hrtime.bigint();
+      await fn();
+      samples[name]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  fs.rmSync(stateRoot, { recursive: true, force: true });
+
+  const medians = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, round(median(v))]));
+  const overhead = (k: string) => round(((medians[k]! - medians.raw!) / medians.raw!) * 100);
+  const result = {
+    bench: 'nspawn start-to-exit of /bin/true',
+    date: new Date().toISOString(),
+    host: { kernel: os.release(), cpus: os.cpus().length, loadavg: os.loadavg().map(round) },
+    nspawnVersion: (await driver.fingerprint()).version ?? null,
+    rootfs,
+    runs,
+    medianMs: medians,
+    p90Ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, round(quantile(v, 0.9))])),
+    overheadPercentVsRaw: { api: overhead('api'), cli: overhead('cli') },
+    goal: { apiOverheadPercentAtMost: 25, met: overhead('api') <= 25 },
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+function check(code: number | null): void {
+  if (code !== 0) throw new Error(`a run exited ${code}`);
+}
+
+function median(v: number[]): number {
+  return quantile(v, 0.5);
+}
+
+function quantile(v: number[], q: number): number {
+  const s = [...v].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo]! + (s[Math.ceil(pos)]! - s[lo]!) * (pos - lo);
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`nspawn bench failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});
