@@ -4,6 +4,9 @@
  *              private network) and the environment berth gives it (no own seccomp filter, no
  *              /tmp tmpfs, critical logs only)
  *   rawDefault systemd-nspawn with nspawn's own defaults (its seccomp filter on), for reference
+ *   rawSame    systemd-nspawn with exactly the argv and environment the driver gives it for the
+ *              default spec (helper included), run by spawnSync: nspawn's own share of the work
+ *   driver     the nspawn driver object alone: create + start + wait + delete
  *   api        berth's ContainerManager in-process: create + start + wait + delete (default spec)
  *   cli        `berth run --rm --driver nspawn` as a new process (includes Node's start-up)
  * Prints JSON: medians (ms) of >= 20 runs each, and berth's overhead over `raw` in percent.
@@ -14,8 +17,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ContainerManager, defaultSpec, DriverRegistry, loadDriversConfig, silentLogger, StateStore } from '../../core';
+import { ContainerManager, defaultSpec, DriverRegistry, loadDriversConfig, silentLogger, StateStore, validateSpec } from '../../core';
 import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
+import { NSPAWN_ENVIRONMENT, nspawnArguments } from '../../drivers/nspawn/nspawn-arguments';
 
 const ROOTFS = '/var/lib/berth/test-rootfs/busybox';
 
@@ -35,6 +39,20 @@ async function main(): Promise<void> {
 
   const cases: Record<string, () => Promise<void>> = {
     raw: async () => check(spawnSync('systemd-nspawn', rawArgv, { env: { ...env, SYSTEMD_SECCOMP: '0', SYSTEMD_NSPAWN_TMPFS_TMP: '0' }, stdio: 'ignore' }).status),
+    rawSame: async () => {
+      const argv = nspawnArguments({ spec: validateSpec(defaultSpec({ rootfs, args: ['/bin/true'] })), machine: `berth-bench-${process.pid}`, directory: rootfs, initPath: path.join(top, 'drivers/nspawn/berth-nspawn-init'), hostHostname: os.hostname() });
+      check(spawnSync(argv[0]!, argv.slice(1), { env: { ...NSPAWN_ENVIRONMENT }, stdio: 'ignore' }).status);
+    },
+    driver: async () => {
+      const id = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      const stateDir = fs.mkdtempSync(path.join(stateRoot, 'd-'));
+      const ctx = { id, bundle: stateRoot, spec: validateSpec(defaultSpec({ rootfs, args: ['/bin/true'] })), stateDir, options: {} };
+      const handle = await driver.create({ ...ctx, stdio: { kind: 'fds', stdin: null, stdout: devnull, stderr: devnull } });
+      const ref = { ...ctx, handle };
+      await driver.start(ref);
+      check((await driver.wait(ref)).exitCode);
+      await driver.delete(ref, false);
+    },
     rawDefault: async () => check(spawnSync('systemd-nspawn', rawArgv, { env, stdio: 'ignore' }).status),
     api: async () => {
       const id = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -68,7 +86,7 @@ async function main(): Promise<void> {
     runs,
     medianMs: medians,
     p90Ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, round(quantile(v, 0.9))])),
-    overheadPercentVsRaw: { api: overhead('api'), cli: overhead('cli') },
+    overheadPercentVsRaw: { rawSame: overhead('rawSame'), driver: overhead('driver'), api: overhead('api'), cli: overhead('cli') },
     goal: { apiOverheadPercentAtMost: 25, met: overhead('api') <= 25 },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

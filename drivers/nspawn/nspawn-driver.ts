@@ -160,7 +160,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const h = this.handle(ref);
     await pollUntil(() => {
       if (!isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
-      return release(h.supervisorPid) ? true : undefined;
+      return release(ref.stateDir, h.supervisorPid) ? true : undefined;
     }, 10000, 'the nspawn supervisor to be ready', 1);
     // Running once the leader runs the user's command (or the container already ended).
     await pollUntil(() => {
@@ -185,7 +185,19 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   }
 
   async wait(ref: ContainerRef): Promise<ExitResult> {
-    await pollUntil(async () => ((await this.state(ref)).status === 'stopped' ? true : undefined), 365 * 24 * 3600 * 1000, 'exit', 5);
+    // The exit file every millisecond at first (short containers), backing off to 50 ms; the
+    // whole state (a supervisor that died without writing it) every 50 ms.
+    const started = Date.now();
+    let full = 0;
+    for (;;) {
+      if (this.readExit(ref)) break;
+      const elapsed = Date.now() - started;
+      if (elapsed - full >= 50) {
+        full = elapsed;
+        if ((await this.state(ref)).status === 'stopped') break;
+      }
+      await new Promise((r) => setTimeout(r, elapsed < 500 ? 1 : elapsed < 5000 ? 10 : 50));
+    }
     const exit = this.readExit(ref);
     if (!exit) return { exitCode: 255 };
     return { exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) };

@@ -6,7 +6,8 @@
  *   1. writes 0 into each cgroup.procs file, joining berth's cgroup at create time (a v1 cgroup move
  *      costs milliseconds per hierarchy: done here, it overlaps the caller's own work),
  *   2. stops itself (SIGSTOP) until `start` sends SIGCONT (OCI create -> start: nothing of the
- *      user's runs before; no fifo, so no extra process to make one),
+ *      user's runs before; no fifo, so no extra process to make one). `start` first writes
+ *      STATE/go, so a supervisor that is still joining the cgroup when start comes goes straight on,
  *   3. starts systemd-nspawn with the caller's stdin restored (it inherits the cgroup), records its
  *      pid in STATE/nspawn.pid,
  *   4. waits for it and records its exit status in STATE/exit (one write; readers treat an empty
@@ -20,7 +21,7 @@ export const SUPERVISOR_SCRIPT = [
   'd=$1; n=$2; shift 2',
   'while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 125; shift; n=$((n - 1)); done',
   'exec 3<&0 </dev/null',
-  'kill -STOP $$',
+  '[ -e "$d/go" ] || kill -STOP $$',
   '"$@" <&3 3<&- &',
   'echo $! > "$d/nspawn.pid"',
   'exec 3<&-',
@@ -58,8 +59,14 @@ export function processState(pid: number): string | undefined {
   }
 }
 
-/** Let a supervisor that has stopped itself go on; false while it has not stopped yet. */
-export function release(supervisorPid: number): boolean {
+/**
+ * Let the supervisor go on: true once it has started nspawn (or was woken from its stop), false
+ * while it is still setting up. Writes STATE/go first, which it checks before stopping itself.
+ */
+export function release(stateDir: string, supervisorPid: number): boolean {
+  const go = path.join(stateDir, 'go');
+  if (!fs.existsSync(go)) fs.writeFileSync(go, '');
+  if (readNumberFile(stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(stateDir, STATE_FILES.exit) !== undefined) return true;
   const st = processState(supervisorPid);
   if (st === undefined || st === 'Z') throw new Error('the nspawn supervisor is gone');
   if (st !== 'T') return false;
