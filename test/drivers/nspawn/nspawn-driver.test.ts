@@ -252,8 +252,8 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     await driver.start(ref);
     const h = ref.handle as unknown as { cgroup: { dirs: Record<string, string> } };
     const procs = () => fs.readFileSync(path.join(h.cgroup.dirs.pids!, 'cgroup.procs'), 'utf8').trim().split('\n').length;
-    await new Promise((r) => setTimeout(r, 200));
-    expect(procs()).toBeGreaterThanOrEqual(4); // nspawn, sh, two sleeps
+    // The supervisor, nspawn, sh and two sleeps.
+    await pollUntil(() => (procs() >= 5 ? true : undefined), 10000, 'the sleeps to start', 20);
     await driver.kill(ref, 'SIGKILL', true);
     expect((await driver.wait(ref)).exitCode).toBe(137);
     await driver.delete(ref, false);
