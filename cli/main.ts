@@ -16,6 +16,10 @@ import { updateCommand } from './commands/update-command';
 import { specCommand } from './commands/spec-command';
 import { driversCommand } from './commands/drivers-command';
 import { rootfsCommand } from './commands/rootfs-command';
+import { compareCommand } from './commands/compare-command';
+import { conformanceCommand } from './commands/conformance-command';
+import { benchCommand } from './commands/bench-command';
+import { networkCommand } from './commands/network-command';
 import { EXIT_FAILURE } from './exit-codes';
 import type { GlobalArgs } from './command-kit';
 
@@ -46,6 +50,10 @@ export async function main(argv: string[]): Promise<void> {
     .command(specCommand)
     .command(driversCommand)
     .command(rootfsCommand)
+    .command(compareCommand)
+    .command(conformanceCommand)
+    .command(benchCommand)
+    .command(networkCommand)
     .demandCommand(1, 'name a command (berth --help lists them)')
     .strict()
     .fail((msg, err) => {

@@ -48,3 +48,27 @@ export async function withProgress<T>(text: string, fn: (p: Progress) => Promise
     p.stop();
   }
 }
+
+/** A progress bar on stderr (`[#####.....] 45/100 text`), redrawn in place on a terminal, silent otherwise. */
+export class ProgressBar {
+  private done = 0;
+  private lastDraw = 0;
+
+  constructor(private readonly total: number, private label: string) {}
+
+  tick(label?: string): void {
+    this.done += 1;
+    if (label) this.label = label;
+    const now = Date.now();
+    if (process.stderr.isTTY && (now - this.lastDraw > 80 || this.done === this.total)) {
+      this.lastDraw = now;
+      const width = 30;
+      const filled = Math.round((this.done / Math.max(1, this.total)) * width);
+      process.stderr.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} ${this.label}`);
+    }
+  }
+
+  finish(): void {
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+  }
+}

@@ -31,7 +31,8 @@ export function withRunFlags<T>(y: Argv<T>) {
     .option('read-only', { type: 'boolean', describe: 'mount the rootfs read-only' })
     .option('volume', { alias: 'v', type: 'string', array: true, describe: 'bind mount SRC:DST[:ro]' })
     .option('tmpfs', { type: 'string', array: true, describe: 'tmpfs mount DST[:OPTIONS]' })
-    .option('network', { type: 'string', describe: 'none | host' })
+    .option('network', { type: 'string', describe: 'none | host | bridge | bridge:NAME (berth network ls)' })
+    .option('publish', { alias: 'p', type: 'string', array: true, describe: 'publish a port [hostIP:]hostPort:containerPort[/tcp|udp] (implies bridge)' })
     .option('ulimit', { type: 'string', array: true, describe: 'rlimit NAME=SOFT[:HARD] (nofile=1024)' })
     .option('sysctl', { type: 'string', array: true, describe: 'sysctl NAME=VALUE' })
     .option('security-opt', { type: 'string', array: true, describe: 'no-new-privileges | seccomp=FILE|unconfined' });
@@ -57,6 +58,7 @@ export interface RunFlagArgs {
   volume?: string[];
   tmpfs?: string[];
   network?: string;
+  publish?: string[];
   ulimit?: string[];
   sysctl?: string[];
   securityOpt?: string[];
@@ -65,7 +67,7 @@ export interface RunFlagArgs {
 
 const SPEC_FLAGS: (keyof RunFlagArgs)[] = [
   'rootfs', 'hostname', 'env', 'workdir', 'user', 'memory', 'memoryReservation', 'memorySwap', 'cpus', 'cpuShares',
-  'cpusetCpus', 'pidsLimit', 'capAdd', 'capDrop', 'readOnly', 'volume', 'tmpfs', 'network', 'ulimit', 'sysctl', 'securityOpt',
+  'cpusetCpus', 'pidsLimit', 'capAdd', 'capDrop', 'readOnly', 'volume', 'tmpfs', 'network', 'publish', 'ulimit', 'sysctl', 'securityOpt',
 ];
 
 export interface SpecSource {

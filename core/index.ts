@@ -18,3 +18,4 @@ export * from './events/lifecycle-events';
 export * from './util/run-command';
 export * from './util/processes';
 export * from './util/log-files';
+export * from './network';

@@ -34,6 +34,17 @@ for (const dir of ['plugins', 'drivers', 'vendor']) {
   copyAssets(dir, (rel) => rel.endsWith('package.json') || (rel.endsWith('.js') && !rel.includes(`${path.sep}test${path.sep}`)));
 }
 
+// Start-up: inversify 8 is ESM-only and costs ~150 ms to load file by file through require(esm).
+// One CommonJS bundle of it in dist/node_modules is found first by every require('inversify') from
+// dist/ (core, drivers and plugins alike), so they share one copy and the CLI starts faster.
+const esbuild = require('esbuild');
+for (const [name, entry] of [['inversify', 'node_modules/inversify/lib/index.js']]) {
+  const out = path.join(dist, 'node_modules', name);
+  fs.mkdirSync(out, { recursive: true });
+  esbuild.buildSync({ entryPoints: [path.join(top, entry)], bundle: true, format: 'cjs', platform: 'node', target: 'node20', outfile: path.join(out, 'index.js'), logLevel: 'error' });
+  fs.writeFileSync(path.join(out, 'package.json'), JSON.stringify({ name, main: 'index.js', private: true }));
+}
+
 // Native parts: each drivers/<name>/native.mk builds into dist/drivers/<name>/.
 for (const name of fs.readdirSync(path.join(top, 'drivers'))) {
   const mk = path.join(top, 'drivers', name, 'native.mk');

@@ -102,6 +102,19 @@ export interface LogsRequest {
   stderr: number;
 }
 
+/**
+ * How to run a process with the raw backend tool, without berth (`runc run`, `lxc-execute`,
+ * `systemd-nspawn`, `virsh create`, `docker run`): the benchmark's same-run reference.
+ */
+export interface RawBaseline {
+  /** Label in reports, e.g. `runc run`. */
+  name: string;
+  /** Prepare once (write a bundle, import an image...); returns the argv for one run of `args`. */
+  prepare(workDir: string, rootfs: string, args: string[]): Promise<{ argv: string[]; env?: NodeJS.ProcessEnv }>;
+  /** Undo `prepare`. */
+  cleanup?(workDir: string): Promise<void>;
+}
+
 export interface ExecutionDriver {
   /** Unique name, the key used in drivers.json and stored in records. */
   readonly name: string;
@@ -135,4 +148,6 @@ export interface ExecutionDriver {
   logs(ref: ContainerRef, request: LogsRequest): Promise<void>;
   /** Re-adopt a container after the CLI or a daemon restarted; may return a refreshed handle. */
   recover(ref: ContainerRef): Promise<DriverHandle>;
+  /** Optional: the raw backend tool to benchmark this driver against. */
+  readonly rawBaseline?: RawBaseline;
 }

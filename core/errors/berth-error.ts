@@ -22,6 +22,11 @@ export type ErrorCode =
   | 'COMMAND_NOT_FOUND'
   | 'COMMAND_NOT_EXECUTABLE'
   | 'INVALID_ARGUMENT'
+  | 'NETWORK_NOT_FOUND'
+  | 'NETWORK_EXISTS'
+  | 'NETWORK_IN_USE'
+  | 'NETWORK_CONFIG_INVALID'
+  | 'NETWORK_PLUGIN_FAILED'
   | 'INTERNAL';
 
 export class BerthError extends Error {

@@ -39,7 +39,7 @@ const fileSchema = z.object({
   hosts: z.array(z.object({ hostname: z.string().min(1), driver: z.string().min(1) })).optional(),
   drivers: z
     .record(
-      z.string().regex(/^[a-z][a-z0-9-]*$/, 'driver names are lower-case letters, digits and -'),
+      z.string(),
       z.object({ module: z.string().min(1), options: z.record(z.string(), jsonValue).optional() }),
     )
     .optional(),
@@ -71,6 +71,9 @@ export function loadDriversConfig(files: readonly string[]): DriversConfig {
     const data = readConfigFile(abs);
     const baseDir = path.dirname(abs);
     for (const [name, entry] of Object.entries(data.drivers ?? {})) {
+      if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+        throw new BerthError('DRIVERS_CONFIG_INVALID', `${abs}: drivers.${name}: driver names are lower-case letters, digits and -`);
+      }
       config.drivers[name] = { module: entry.module, options: entry.options ?? {}, baseDir };
     }
     if (data.preference) config.preference = data.preference;

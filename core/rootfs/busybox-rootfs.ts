@@ -35,6 +35,7 @@ export function buildBusyboxRootfs(target: string, busybox = HOST_BUSYBOX): void
       fs.symlinkSync('/bin/busybox', link);
     }
     writeEtc(tmp);
+    makeDeviceNodes(path.join(tmp, 'dev'));
     fs.renameSync(tmp, abs);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -50,6 +51,22 @@ export async function ensureDefaultRootfs(target = DEFAULT_ROOTFS): Promise<stri
     if (!fs.existsSync(path.join(target, 'bin/busybox'))) buildBusyboxRootfs(target);
   }, 60000);
   return target;
+}
+
+/**
+ * The basic character devices, for backends that do not mount their own /dev (a plain chroot);
+ * runtimes that mount a tmpfs on /dev hide them. Needs root (mknod); skipped otherwise.
+ */
+const DEVICES: readonly [string, number, number][] = [
+  ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+];
+
+function makeDeviceNodes(dev: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (const [name, major, minor] of DEVICES) {
+    const r = spawnSync('mknod', ['-m', '666', path.join(dev, name), 'c', String(major), String(minor)]);
+    if (r.status !== 0) throw new BerthError('INTERNAL', `mknod ${name} failed: ${r.stderr}`);
+  }
 }
 
 function isStaticBusybox(busybox: string): boolean {

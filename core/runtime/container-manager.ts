@@ -63,7 +63,7 @@ export class ContainerManager {
     const spec = validateSpec(options.spec);
     if (spec.root) assertRootfs(spec.root.path);
     assertSpecSupported(spec, driver);
-    await this.store.claim(id);
+    await this.store.claim(id, driver.name);
     const record: ContainerRecord = {
       version: 1,
       id,
@@ -242,14 +242,19 @@ export class ContainerManager {
     return { id: record.id, bundle: record.bundle, spec, stateDir: this.store.driverDir(record.id), options: entry?.options ?? {} };
   }
 
-  /** A record left in `creating` (CLI killed mid-create): let its driver clean what it can. */
+  /**
+   * A record left in `creating` (CLI killed mid-create) or corrupted: hand what is known to the
+   * driver named at claim time so it cleans what it can by id and state folder.
+   */
   private async forceDeleteHalfCreated(id: string): Promise<void> {
     const record = await this.store.read(id).catch(() => undefined);
-    if (!record) return;
+    const driverName = record?.driver ?? (await this.store.driverNameOf(id));
+    if (!driverName) return;
     try {
-      const spec = await this.store.readSpec(id);
-      const driver = await this.registry.get(record.driver);
-      await driver.delete({ ...this.context(record, spec, driver), handle: record.handle ?? {} }, true);
+      const spec = await this.store.readSpec(id).catch((): Spec => ({ ociVersion: OCI_VERSION }));
+      const driver = await this.registry.get(driverName);
+      const base: ContainerRecord = record ?? { version: 1, id, driver: driverName, bundle: this.store.dir(id), created: '', phase: 'creating', stdio: 'log' };
+      await driver.delete({ ...this.context(base, spec, driver), handle: record?.handle ?? {} }, true);
     } catch (err) {
       this.log.warn(`container "${id}": driver cleanup failed, backend resources may remain: ${(err as Error).message}`);
     }

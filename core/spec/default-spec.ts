@@ -1,10 +1,12 @@
 /**
  * The default spec, equivalent to `runc spec`: the five usual namespaces, the standard mounts,
- * Docker's 14 capabilities, NOFILE 1024, masked and read-only /proc paths, a deny-all device rule.
+ * Docker's 14 capabilities, NOFILE 1024, masked and read-only /proc paths, a deny-all device rule,
+ * and a Docker-like seccomp allow-list (core/spec/default-seccomp.ts).
  * One difference: `process.terminal` is false, so the default bundle runs without a tty.
  */
 import type { Mount, Spec } from './oci-spec';
 import { DEFAULT_CAPABILITIES } from './capabilities';
+import { defaultSeccompProfile } from './default-seccomp';
 
 export const OCI_VERSION = '1.2.0';
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -52,6 +54,7 @@ export function defaultSpec(options: { rootfs?: string; args?: string[] } = {}):
       namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
       maskedPaths: [...DEFAULT_MASKED_PATHS],
       readonlyPaths: [...DEFAULT_READONLY_PATHS],
+      seccomp: defaultSeccompProfile(),
     },
   };
 }

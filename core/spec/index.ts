@@ -5,3 +5,4 @@ export * from './default-spec';
 export * from './spec-builder';
 export * from './capabilities';
 export * from './berth-annotations';
+export * from './network-annotations';

@@ -17,6 +17,7 @@ import { canonicalCapability, CAPABILITIES, DEFAULT_CAPABILITIES } from './capab
 import { rlimitFromUlimitName } from './rlimits';
 import { parseByteSize } from './byte-size';
 import { BerthError } from '../errors/berth-error';
+import { networkAnnotations, parseNetworkMode, parsePublish, publishConflict, formatPublish, type PortPublish } from './network-annotations';
 
 export interface RunFlags {
   rootfs: string;
@@ -38,6 +39,8 @@ export interface RunFlags {
   volume?: string[];
   tmpfs?: string[];
   network?: string;
+  /** `[hostIP:]hostPort:containerPort[/tcp|udp]`; implies `--network bridge` when no mode is given. */
+  publish?: string[];
   ulimit?: string[];
   sysctl?: string[];
   securityOpt?: string[];
@@ -75,6 +78,7 @@ function trimToDeclared(spec: Spec, declared: ReadonlySet<Feature>): FeatureRequ
   spec.mounts = (spec.mounts ?? []).filter((m) => has(mountKind(m)) && (!(m.options ?? []).includes('ro') || has('mount.readonly')));
   if (!has('linux.maskedPaths')) delete linux.maskedPaths;
   if (!has('linux.readonlyPaths')) delete linux.readonlyPaths;
+  if (!has('linux.seccomp')) delete linux.seccomp;
   if (!has('resources.devices')) delete linux.resources!.devices;
   const proc = spec.process!;
   if (!has('process.capabilities')) delete proc.capabilities;
@@ -125,7 +129,7 @@ function applyFlags(spec: Spec, flags: RunFlags): void {
   if (flags.readOnly) spec.root!.readonly = true;
   for (const v of flags.volume ?? []) spec.mounts!.push(parseVolume(v));
   for (const t of flags.tmpfs ?? []) spec.mounts!.push(parseTmpfs(t));
-  if (flags.network) applyNetwork(spec, flags.network, addNamespace);
+  if (flags.network || flags.publish?.length) applyNetwork(spec, flags.network ?? 'bridge', flags.publish ?? [], addNamespace);
   for (const u of flags.ulimit ?? []) setRlimit(spec, u);
   for (const s of flags.sysctl ?? []) {
     const eq = s.indexOf('=');
@@ -195,11 +199,27 @@ function parseTmpfs(t: string): Mount {
   return { destination, type: 'tmpfs', source: 'tmpfs', options };
 }
 
-function applyNetwork(spec: Spec, network: string, addNamespace: (type: 'network') => void): void {
+function applyNetwork(spec: Spec, network: string, publishFlags: string[], addNamespace: (type: 'network') => void): void {
   const linux = spec.linux!;
-  if (network === 'none') addNamespace('network');
-  else if (network === 'host') linux.namespaces = (linux.namespaces ?? []).filter((ns) => ns.type !== 'network');
-  else throw invalid('--network', `"${network}" is not supported here (use none or host)`);
+  let parsed: ReturnType<typeof parseNetworkMode>;
+  try {
+    parsed = parseNetworkMode(network);
+  } catch (err) {
+    throw invalid('--network', (err as Error).message);
+  }
+  const publish: PortPublish[] = publishFlags.map((p) => {
+    try {
+      return parsePublish(p);
+    } catch (err) {
+      throw invalid('--publish', (err as Error).message);
+    }
+  });
+  if (publish.length > 0 && parsed.mode !== 'bridge') throw invalid('--publish', `needs bridge networking, not --network ${parsed.mode}`);
+  const clash = publishConflict(publish);
+  if (clash) throw invalid('--publish', `${formatPublish(clash[0])} and ${formatPublish(clash[1])} claim the same host port`);
+  if (parsed.mode === 'host') linux.namespaces = (linux.namespaces ?? []).filter((ns) => ns.type !== 'network');
+  else addNamespace('network');
+  spec.annotations = { ...spec.annotations, ...networkAnnotations(parsed.mode, parsed.network, publish) };
 }
 
 function setRlimit(spec: Spec, ulimit: string): void {

@@ -6,6 +6,7 @@ import type { Spec } from './oci-spec';
 import type { SpecIssue } from '../errors/spec-invalid-error';
 import { CAPABILITIES } from './capabilities';
 import { RLIMITS } from './rlimits';
+import { networkSpecIssues } from './network-annotations';
 
 const CAPABILITY_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
 
@@ -90,5 +91,6 @@ export function checkSpecRules(spec: Spec): SpecIssue[] {
   }
   const pids = l?.resources?.pids;
   if (pids && pids.limit === 0) issue('linux.resources.pids.limit', 'must be positive, or -1 for no limit');
+  issues.push(...networkSpecIssues(spec));
   return issues;
 }

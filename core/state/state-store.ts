@@ -30,8 +30,11 @@ export class StateStore {
     return path.join(this.dir(id), 'driver');
   }
 
-  /** Claim `id` atomically (mkdir): throws CONTAINER_EXISTS when taken. */
-  async claim(id: string): Promise<void> {
+  /**
+   * Claim `id` atomically (mkdir): throws CONTAINER_EXISTS when taken. The driver's name is written
+   * first, in a file of its own, so even a corrupted record can be handed to its driver for cleanup.
+   */
+  async claim(id: string, driver = ''): Promise<void> {
     assertValidId(id);
     await fs.mkdir(this.root, { recursive: true, mode: 0o711 });
     try {
@@ -43,6 +46,13 @@ export class StateStore {
       throw err;
     }
     await fs.mkdir(this.driverDir(id), { mode: 0o711 });
+    await fs.writeFile(path.join(this.dir(id), 'driver.name'), driver);
+  }
+
+  /** The driver named at claim time, or undefined when even that file is gone. */
+  async driverNameOf(id: string): Promise<string | undefined> {
+    const name = await fs.readFile(path.join(this.dir(id), 'driver.name'), 'utf8').catch(() => '');
+    return name.trim() || undefined;
   }
 
   async write(record: ContainerRecord, spec?: Spec): Promise<void> {

@@ -37,6 +37,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
       if (result.exitCode !== 0 && !options.allowFailure) reject(new BackendCommandError(argv, result.exitCode, result.stderr));
       else resolve(result);
     });
+    // A tool that exits without reading its stdin must not turn into an EPIPE error here.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

@@ -25,6 +25,20 @@ import { chrootArguments } from './chroot-arguments';
 
 const SUPERVISOR = path.join(__dirname, 'chroot-supervisor.js');
 
+/** The host's chroot, by absolute path: the container's own PATH must not decide which binary runs. */
+function hostChroot(): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/usr/bin'])) {
+    const candidate = path.join(dir, 'chroot');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
 interface ChrootHandle {
   supervisorPid: number;
   supervisorStart?: number;
@@ -52,8 +66,9 @@ export class ChrootDriver extends BaseDriver implements ExecutionDriver {
   ]);
 
   async fingerprint(): Promise<Fingerprint> {
-    const version = spawnSync('chroot', ['--version'], { encoding: 'utf8' });
-    if (version.error || version.status !== 0) {
+    const binary = hostChroot();
+    const version = binary ? spawnSync(binary, ['--version'], { encoding: 'utf8' }) : undefined;
+    if (!version || version.error || version.status !== 0) {
       return { available: false, reason: 'coreutils chroot not found', installHint: 'apt-get install coreutils', health: 'undetected', attributes: {} };
     }
     if (process.getuid?.() !== 0) {
@@ -73,7 +88,7 @@ export class ChrootDriver extends BaseDriver implements ExecutionDriver {
     const mk = spawnSync('mkfifo', ['-m', '600', fifo]);
     if (mk.status !== 0) throw new BerthError('BACKEND_FAILED', `mkfifo ${fifo} failed: ${mk.stderr}`);
     const job = path.join(dir, 'job.json');
-    fs.writeFileSync(job, JSON.stringify({ argv: chrootArguments(request.spec), env: request.spec.process?.env ?? [], stateDir: dir }));
+    fs.writeFileSync(job, JSON.stringify({ argv: chrootArguments(request.spec, this.binary()), env: request.spec.process?.env ?? [], stateDir: dir }));
     const stdio = this.openStdio(request);
     const stdioOption: StdioOptions = [stdio.stdin, stdio.stdout, stdio.stderr];
     const child = spawn(process.execPath, [SUPERVISOR, job], { detached: true, stdio: stdioOption });
@@ -136,7 +151,7 @@ export class ChrootDriver extends BaseDriver implements ExecutionDriver {
   }
 
   async delete(ref: ContainerRef, force: boolean): Promise<void> {
-    const h = ref.handle as Partial<ChrootHandle>;
+    const h = { ...this.supervisorFromFiles(ref), ...(ref.handle as Partial<ChrootHandle>) };
     const pid = this.readInitPid(ref);
     if (force && pid !== undefined) this.killQuietly(-pid, 'SIGKILL');
     if (force && h.supervisorPid && isSameProcess(h.supervisorPid, h.supervisorStart)) this.killQuietly(h.supervisorPid, 'SIGKILL');
@@ -151,7 +166,7 @@ export class ChrootDriver extends BaseDriver implements ExecutionDriver {
       ...ref.spec,
       process: { ...proc, args: request.args, cwd: request.cwd ?? proc.cwd, user: request.user ?? proc.user, env: request.env ?? proc.env },
     };
-    const argv = chrootArguments(spec);
+    const argv = chrootArguments(spec, this.binary());
     const env = Object.fromEntries((spec.process.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: [request.stdio.stdin ?? 'ignore', request.stdio.stdout, request.stdio.stderr] });
     return new Promise((resolve, reject) => {
@@ -164,6 +179,12 @@ export class ChrootDriver extends BaseDriver implements ExecutionDriver {
     await copyLogs(logPaths(ref.stateDir), request, request.follow, async () => (await this.state(ref)).status === 'stopped');
   }
 
+  private binary(): string {
+    const binary = hostChroot();
+    if (!binary) throw new BerthError('DRIVER_UNAVAILABLE', 'coreutils chroot not found');
+    return binary;
+  }
+
   private openStdio(request: CreateRequest) {
     if (request.stdio.kind === 'fds') {
       const s = request.stdio;
@@ -173,6 +194,17 @@ export class ChrootDriver extends BaseDriver implements ExecutionDriver {
     const stdout = fs.openSync(files.stdout, 'a');
     const stderr = fs.openSync(files.stderr, 'a');
     return { stdin: 'ignore' as const, stdout, stderr, close: () => [stdout, stderr].forEach((fd) => fs.closeSync(fd)) };
+  }
+
+  /** The supervisor as its `ready` file names it: the handle's stand-in for a half-created or corrupt record. */
+  private supervisorFromFiles(ref: ContainerRef): Partial<ChrootHandle> {
+    try {
+      const pid = Number(fs.readFileSync(path.join(ref.stateDir, 'ready'), 'utf8'));
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmdline.includes(ref.stateDir) ? { supervisorPid: pid } : {};
+    } catch {
+      return {};
+    }
   }
 
   private readInitPid(ref: ContainerRef): number | undefined {
