@@ -109,14 +109,18 @@ function mountArguments(m: Mount): string[] {
     return [`${flag}=${m.source}:${dest}${recursive}`];
   }
   if (m.type === 'tmpfs') {
-    const data = options.filter((o) => TMPFS_DATA_OPTION.test(o));
-    return [`--tmpfs=${dest}${data.length > 0 ? `:${data.join(',')}` : ''}`];
+    // nspawn adds nodev to every tmpfs of its own accord: `dev` undoes it unless the spec asks for nodev.
+    const flags = options.filter((o) => TMPFS_FLAG_OPTIONS.has(o) || TMPFS_DATA_OPTION.test(o));
+    if (!flags.includes('nodev')) flags.push('dev');
+    return [`--tmpfs=${dest}:${flags.join(',')}`];
   }
   return [];
 }
 
 /** tmpfs options nspawn passes through as mount data. */
 export const TMPFS_DATA_OPTION = /^(size|mode|nr_inodes|nr_blocks|uid|gid)=[^,:]+$/;
+/** Mount flags nspawn's --tmpfs applies (it always mounts with strictatime, so other atime options are not here). */
+export const TMPFS_FLAG_OPTIONS: ReadonlySet<string> = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'strictatime']);
 
 export interface InitOptions {
   /** The container's first process: also masks and read-only paths. */

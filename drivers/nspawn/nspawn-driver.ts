@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { injectable } from 'inversify';
 import {
+  assertSpecSupported,
   BaseDriver,
   BerthError,
   copyLogs,
@@ -115,6 +116,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
 
   async create(request: CreateRequest): Promise<DriverHandle> {
     const { spec, stateDir, options } = request;
+    assertSpecSupported(spec, this); // the core checked already; a direct API caller gets the same refusal
     assertNspawnCanHonour(spec, { cgroupVersion: cgroupVersion() });
     (spec.mounts ?? []).forEach((m, i) => {
       if (m.source?.startsWith('/') && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')) && !fs.existsSync(m.source)) {

@@ -4,7 +4,7 @@
  */
 import type { Mount, Spec } from '../../core';
 import { SpecInvalidError, type SpecIssue } from '../../core';
-import { isApiMount, isBindMount, normalise, TMPFS_DATA_OPTION } from './nspawn-arguments';
+import { isApiMount, isBindMount, normalise, TMPFS_DATA_OPTION, TMPFS_FLAG_OPTIONS } from './nspawn-arguments';
 
 /** Namespaces systemd-nspawn always creates: a spec that shares one of them with the host is refused. */
 export const ALWAYS_UNSHARED = ['pid', 'mount', 'ipc', 'uts', 'cgroup'] as const;
@@ -83,7 +83,9 @@ function mountIssues(m: Mount, field: string, add: (path: string, message: strin
   }
   if (m.type === 'tmpfs') {
     options.forEach((o, j) => {
-      if (o !== 'rw' && !TMPFS_DATA_OPTION.test(o)) add(`${field}.options[${j}]`, `"${o}" cannot be expressed with systemd-nspawn --tmpfs (only size, mode, nr_inodes, uid, gid)`);
+      if (!TMPFS_FLAG_OPTIONS.has(o) && !TMPFS_DATA_OPTION.test(o)) {
+        add(`${field}.options[${j}]`, `"${o}" cannot be expressed with systemd-nspawn --tmpfs (size, mode, nr_inodes, uid, gid, ro, rw, [no]suid, [no]dev, [no]exec, strictatime)`);
+      }
     });
     return;
   }

@@ -3,11 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultSpec, validateSpec, DEFAULT_CAPABILITIES, type Spec } from '../../../core';
 import { capabilityMask, capabilityMasks, initArguments, INIT_IN_CONTAINER, machineName, nspawnArguments } from '../../../drivers/nspawn/nspawn-arguments';
-import { specIssues } from '../../../drivers/nspawn/nspawn-spec-check';
+import { specIssues, type HostFacts } from '../../../drivers/nspawn/nspawn-spec-check';
 import { NspawnCgroup, planCgroup, sharesToWeight } from '../../../drivers/nspawn/nspawn-cgroup';
 import { rootfsPlan } from '../../../drivers/nspawn/nspawn-rootfs';
 
-const base = (args = ['/bin/true']): Spec => validateSpec(defaultSpec({ rootfs: '/srv/rootfs', args }));
+const base = (args = ['/bin/true']): Spec => {
+  const s = defaultSpec({ rootfs: '/srv/rootfs', args });
+  delete s.linux!.seccomp;
+  return validateSpec(s);
+};
 const argv = (spec: Spec) => nspawnArguments({ spec, machine: 'berth-x', directory: '/srv/rootfs', initPath: '/opt/init', hostHostname: 'host1' });
 const after = (list: string[], marker: string) => list.slice(list.indexOf(marker) + 1);
 
@@ -37,13 +41,15 @@ describe('nspawnArguments', () => {
       ...spec.mounts!,
       { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'ro'] },
       { destination: '/one', type: 'none', source: '/srv/one', options: ['bind'] },
-      { destination: '/scratch/', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=700'] },
+      { destination: '/scratch/', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=700', 'nosuid'] },
+      { destination: '/nodev', type: 'tmpfs', source: 'tmpfs', options: ['nodev', 'ro'] },
     ];
     const a = argv(spec).slice(0, argv(spec).indexOf(INIT_IN_CONTAINER));
     expect(a).toContain('--bind-ro=/srv/data:/data');
     expect(a).toContain('--bind=/srv/one:/one:norbind');
-    expect(a).toContain('--tmpfs=/scratch:size=1m,mode=700');
-    expect(a.filter((x) => x.startsWith('--tmpfs') || x.startsWith('--bind'))).toHaveLength(4);
+    expect(a).toContain('--tmpfs=/scratch:size=1m,mode=700,nosuid,dev');
+    expect(a).toContain('--tmpfs=/nodev:nodev,ro');
+    expect(a.filter((x) => x.startsWith('--tmpfs') || x.startsWith('--bind'))).toHaveLength(5);
   });
 
   it('hands process settings to the helper: user, groups, caps, rlimits, nnp, cwd, exact env, masks', () => {
@@ -86,7 +92,7 @@ describe('nspawnArguments', () => {
 });
 
 describe('specIssues (refusals naming the field)', () => {
-  const facts = { cgroupVersion: 1 as const };
+  const facts: HostFacts = { cgroupVersion: 1 };
   const fields = (spec: Spec, f = facts) => specIssues(spec, f).map((i) => i.path);
 
   it('accepts the default spec', () => {
@@ -102,8 +108,8 @@ describe('specIssues (refusals naming the field)', () => {
 
   it('refuses mount options nspawn cannot express, by index', () => {
     const spec = base();
-    spec.mounts = [{ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'nosuid'] }, { destination: '/t', type: 'tmpfs', options: ['noexec'] }, { destination: '/p2', type: 'proc', source: 'proc' }, { destination: '/proc', type: 'proc', options: ['ro'] }];
-    expect(fields(spec)).toEqual(['mounts[0].options[1]', 'mounts[1].options[0]', 'mounts[2].destination', 'mounts[3].options']);
+    spec.mounts = [{ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'nosuid'] }, { destination: '/t', type: 'tmpfs', options: ['noexec', 'relatime'] }, { destination: '/p2', type: 'proc', source: 'proc' }, { destination: '/proc', type: 'proc', options: ['ro'] }];
+    expect(fields(spec)).toEqual(['mounts[0].options[1]', 'mounts[1].options[1]', 'mounts[2].destination', 'mounts[3].options']);
   });
 
   it('refuses CAP_SYS_MODULE and inconsistent capability sets', () => {
