@@ -33,7 +33,7 @@ import {
 } from '../../core';
 import { INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
-import { cgroupControllers, cgroupVersion, NspawnCgroup, planCgroup, type CgroupPaths } from './nspawn-cgroup';
+import { cgroupExists, cgroupManager, cgroupVersion, killAllExcept, plannedHandle, type CgroupHandle } from './nspawn-cgroup';
 import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
@@ -44,7 +44,7 @@ interface NspawnHandle {
   machine: string;
   supervisorPid: number;
   supervisorStart?: number;
-  cgroup: CgroupPaths;
+  cgroup: CgroupHandle;
   overlay: boolean;
 }
 
@@ -129,12 +129,13 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     assertRootfsUsable(spec, plan);
 
     const machine = this.machine(request);
-    const cgroup = new NspawnCgroup(planCgroup(this.cgroupParent(options), machine, cgroupControllers(spec.linux?.resources)));
+    const relPath = this.cgroupPath(options, machine);
+    let cgroup: CgroupHandle = plannedHandle(relPath);
     const overlay = needsOverlay(plan);
     const opened: number[] = [];
     try {
       const directory = overlay ? await mountOverlay(spec, plan, path.join(stateDir, OVERLAY_DIR)) : spec.root!.path;
-      cgroup.create(spec.linux?.resources);
+      cgroup = await cgroupManager().create(relPath, spec.linux?.resources);
       const argv = nspawnArguments({ spec, machine, directory, initPath, hostHostname: os.hostname(), nspawnBinary: this.nspawnBinary(options) });
       let stdio: { stdin: number | 'ignore'; stdout: number; stderr: number };
       if (request.stdio.kind === 'fds') {
@@ -144,12 +145,12 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         opened.push(fs.openSync(files.stdout, 'a'), fs.openSync(files.stderr, 'a'));
         stdio = { stdin: 'ignore', stdout: opened[0]!, stderr: opened[1]! };
       }
-      const pid = launchSupervisor({ stateDir, procsFiles: cgroup.procsFiles(), argv, env: { ...NSPAWN_ENVIRONMENT }, stdio });
+      const pid = launchSupervisor({ stateDir, procsFiles: cgroupManager().procsFiles(cgroup), argv, env: { ...NSPAWN_ENVIRONMENT }, stdio });
       fs.writeFileSync(path.join(stateDir, SUPERVISOR_PID_FILE), String(pid));
-      const handle: NspawnHandle = { machine, supervisorPid: pid, cgroup: cgroup.paths, overlay };
+      const handle: NspawnHandle = { machine, supervisorPid: pid, cgroup, overlay };
       const start = processStartTime(pid);
       if (start !== undefined) handle.supervisorStart = start;
-      return { ...handle, cgroup: { version: cgroup.paths.version, dirs: cgroup.paths.dirs } } as unknown as DriverHandle;
+      return { ...handle, cgroup: { version: cgroup.version, paths: { ...cgroup.paths } } } as unknown as DriverHandle;
     } catch (err) {
       await this.cleanup(request, machine, cgroup).catch(() => undefined);
       throw err;
@@ -182,7 +183,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const nspawnPid = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
     if (nspawnPid === undefined) return { status: 'created', pid: h.supervisorPid };
     const pid = readyLeader(nspawnPid) ?? nspawnPid;
-    const frozen = new NspawnCgroup(h.cgroup).freezerState() !== 'THAWED';
+    const frozen = await cgroupManager().isFrozen(h.cgroup);
     return { status: frozen ? 'paused' : 'running', pid };
   }
 
@@ -217,26 +218,22 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     }
     const nspawnPid = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid)!;
     if (signal === 'SIGKILL') fs.writeFileSync(path.join(ref.stateDir, STATE_FILES.killed), 'SIGKILL');
-    const cgroup = new NspawnCgroup(h.cgroup);
     if (all) {
       // The supervisor and nspawn itself share the cgroup: they stay, to report the exit.
-      cgroup.killAll(signal, new Set([nspawnPid, h.supervisorPid]));
+      await killAllExcept(h.cgroup, signal, new Set([nspawnPid, h.supervisorPid]));
     } else {
       const leader = await pollUntil(() => readyLeader(nspawnPid) ?? (this.readExit(ref) ? -1 : undefined), 5000, 'the container leader');
       if (leader > 0) this.signal(leader, signal);
     }
-    if (s.status === 'paused' && signal === 'SIGKILL') cgroup.thaw();
+    if (s.status === 'paused' && signal === 'SIGKILL') await cgroupManager().thaw(h.cgroup);
   }
 
   async delete(ref: ContainerRef, force: boolean): Promise<void> {
     const h = ref.handle as Partial<NspawnHandle>;
     const machine = h.machine ?? this.machine(ref);
-    const cgroup = new NspawnCgroup(h.cgroup ?? planCgroup(this.cgroupParent(ref.options), machine));
+    const cgroup = h.cgroup ?? plannedHandle(this.cgroupPath(ref.options, machine));
     if (force) {
-      if (cgroup.exists()) {
-        cgroup.killAll('SIGKILL', new Set());
-        cgroup.thaw();
-      }
+      if (cgroupExists(cgroup)) await killAllExcept(cgroup, 'SIGKILL', new Set());
       const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
       if (supervisor && readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) === undefined && isSameProcess(supervisor, h.supervisorStart)) {
         this.signal(supervisor, 'SIGKILL');
@@ -258,8 +255,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
       cwd: request.cwd ?? proc.cwd,
       user: request.user ? { ...request.user, ...(proc.user.umask !== undefined ? { umask: proc.user.umask } : {}) } : proc.user,
     };
-    const cgroup = new NspawnCgroup(this.handle(ref).cgroup);
-    const procs = cgroup.procsFiles();
+    const procs = cgroupManager().procsFiles(this.handle(ref).cgroup);
     const nsenter = ['nsenter', `--target=${leader}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd'];
     const argv = ['-c', JOIN_CGROUP_SCRIPT, 'berth-nspawn-exec', String(procs.length), ...procs, ...nsenter, INIT_IN_CONTAINER, ...initArguments(execProc, { init: false, spec: ref.spec })];
     const child = spawn('/bin/sh', argv, {
@@ -275,23 +271,22 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   }
 
   override async pause(ref: ContainerRef): Promise<void> {
-    new NspawnCgroup(this.handle(ref).cgroup).freezeAndWait();
+    await cgroupManager().freeze(this.handle(ref).cgroup);
   }
 
   override async resume(ref: ContainerRef): Promise<void> {
-    new NspawnCgroup(this.handle(ref).cgroup).thaw();
+    await cgroupManager().thaw(this.handle(ref).cgroup);
   }
 
   override async stats(ref: ContainerRef): Promise<ContainerStats> {
-    return new NspawnCgroup(this.handle(ref).cgroup).stats();
+    return cgroupManager().stats(this.handle(ref).cgroup);
   }
 
   override async update(ref: ContainerRef, resources: Resources): Promise<void> {
-    const cgroup = new NspawnCgroup(this.handle(ref).cgroup);
     if ((resources.devices ?? []).length > 0) {
       throw new OperationNotSupportedError(this.name, 'update of linux.resources.devices', 'device rules are set at create only');
     }
-    cgroup.update(resources);
+    await cgroupManager().update(this.handle(ref).cgroup, resources);
   }
 
   override async logs(ref: ContainerRef, request: LogsRequest): Promise<void> {
@@ -303,15 +298,14 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   }
 
   /** Wait for the supervisor, then remove the cgroup, the overlay and nspawn's propagation folder. */
-  private async cleanup(ref: { stateDir: string; handle?: DriverHandle }, machine: string, cgroup: NspawnCgroup): Promise<void> {
+  private async cleanup(ref: { stateDir: string; handle?: DriverHandle }, machine: string, cgroup: CgroupHandle): Promise<void> {
     const h = (ref.handle ?? {}) as Partial<NspawnHandle>;
     const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
     if (supervisor) {
       await pollUntil(() => (isSameProcess(supervisor, h.supervisorStart) ? undefined : true), 10000, 'the nspawn supervisor to exit').catch(() => undefined);
     }
-    if (cgroup.exists()) {
-      await pollUntil(() => (cgroup.pids().length === 0 && cgroup.destroy() ? true : undefined), 10000, 'the nspawn cgroup to empty', 10);
-    }
+    // Frees, kills what is left, waits until empty and removes every directory (idempotent).
+    if (cgroupExists(cgroup)) await cgroupManager().destroy(cgroup);
     await removeOverlay(path.join(ref.stateDir, OVERLAY_DIR));
     try {
       fs.rmdirSync(path.join(PROPAGATE_DIR, machine));
@@ -340,8 +334,9 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     return machineName(ctx.id, crypto.createHash('sha256').update(`${ctx.stateDir}\0${ctx.id}`).digest('hex').slice(0, 10));
   }
 
-  private cgroupParent(options: Readonly<Record<string, JsonValue>>): string {
-    return typeof options.cgroupParent === 'string' ? options.cgroupParent : 'berth';
+  /** `<cgroupParent>/<machine>` in every hierarchy (drivers.json option cgroupParent, default "berth"). */
+  private cgroupPath(options: Readonly<Record<string, JsonValue>>, machine: string): string {
+    return `${typeof options.cgroupParent === 'string' ? options.cgroupParent : 'berth'}/${machine}`;
   }
 
   private nspawnBinary(options: Readonly<Record<string, JsonValue>>): string {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { defaultSpec, validateSpec, DEFAULT_CAPABILITIES, type Spec } from '../../../core';
 import { capabilityMask, capabilityMasks, initArguments, INIT_IN_CONTAINER, machineName, nspawnArguments } from '../../../drivers/nspawn/nspawn-arguments';
 import { specIssues, type HostFacts } from '../../../drivers/nspawn/nspawn-spec-check';
-import { NspawnCgroup, planCgroup, sharesToWeight } from '../../../drivers/nspawn/nspawn-cgroup';
+import { plannedHandle } from '../../../drivers/nspawn/nspawn-cgroup';
 import { rootfsPlan } from '../../../drivers/nspawn/nspawn-rootfs';
 
 const base = (args = ['/bin/true']): Spec => {
@@ -142,39 +142,26 @@ describe('rootfsPlan', () => {
   });
 });
 
-describe('NspawnCgroup on a cgroup v2 layout (temporary folder)', () => {
+describe('plannedHandle (where a half-created container\'s cgroup would be)', () => {
   let root: string;
   beforeEach(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cg2-'));
-    fs.writeFileSync(path.join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids');
-    fs.writeFileSync(path.join(root, 'cgroup.subtree_control'), '');
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cg-'));
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('enables controllers down the parent and writes v2 limit files', () => {
-    const paths = planCgroup('berth', 'c1', undefined, root);
-    expect(paths).toEqual({ version: 2, dirs: { unified: path.join(root, 'berth/c1') } });
-    // A real cgroupfs fills these; the fake parent needs its controller list to pass them on.
-    fs.mkdirSync(path.join(root, 'berth'));
-    fs.writeFileSync(path.join(root, 'berth/cgroup.controllers'), 'cpuset cpu io memory pids');
-    const cg = new NspawnCgroup(paths);
-    cg.create({ memory: { limit: 64 << 20, reservation: 1 << 20 }, cpu: { shares: 1024, quota: 50000, period: 100000, cpus: '0' }, pids: { limit: 20 } });
-    const read = (f: string) => fs.readFileSync(path.join(root, 'berth/c1', f), 'utf8');
-    expect(fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpu +cpuset +memory +pids');
-    expect(read('memory.max')).toBe(String(64 << 20));
-    expect(read('memory.low')).toBe(String(1 << 20));
-    expect(read('cpu.weight')).toBe(String(sharesToWeight(1024)));
-    expect(read('cpu.max')).toBe('50000 100000');
-    expect(read('cpuset.cpus')).toBe('0');
-    expect(read('pids.max')).toBe('20');
-    expect(cg.procsFiles()).toEqual([path.join(root, 'berth/c1/cgroup.procs')]);
-    cg.freeze();
-    expect(read('cgroup.freeze')).toBe('1');
+  it('names the unified directory on a cgroup v2 layout', () => {
+    fs.writeFileSync(path.join(root, 'cgroup.controllers'), 'cpu memory pids');
+    expect(plannedHandle('berth/c1', root)).toEqual({ version: 2, paths: { unified: path.join(root, 'berth/c1') } });
   });
 
-  it('converts shares to weight as runc does', () => {
-    expect(sharesToWeight(2)).toBe(1);
-    expect(sharesToWeight(1024)).toBe(39);
-    expect(sharesToWeight(262144)).toBe(10000);
+  it('names one directory per v1 hierarchy, co-mounted controllers once', () => {
+    for (const h of ['memory', 'cpu,cpuacct', 'freezer']) {
+      fs.mkdirSync(path.join(root, h));
+      fs.writeFileSync(path.join(root, h, 'cgroup.procs'), '');
+    }
+    fs.symlinkSync('cpu,cpuacct', path.join(root, 'cpu'));
+    const h = plannedHandle('berth/c1', root);
+    expect(h.version).toBe(1);
+    expect(new Set(Object.values(h.paths))).toEqual(new Set(['memory', 'cpu,cpuacct', 'freezer'].map((d) => path.join(root, d, 'berth/c1'))));
   });
 });
