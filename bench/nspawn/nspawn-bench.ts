@@ -70,6 +70,9 @@ async function main(): Promise<void> {
     cli: async () => check(spawnSync(process.execPath, [cli, '--root', stateRoot, 'run', '--rm', '--driver', 'nspawn', '--rootfs', rootfs, '--', '/bin/true'], { stdio: 'ignore' }).status),
   };
 
+  // Raw nspawn without systemd makes payload/ (and supervisor/) in its own name=systemd cgroup and
+  // leaves them: remove those the bench caused, when empty.
+  const leftovers = ['payload', 'supervisor'].map((d) => path.join('/sys/fs/cgroup/systemd', d)).filter((d) => !fs.existsSync(d));
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (const name of Object.keys(cases)) await cases[name]!(); // warm-up: page cache, first-use costs
   for (let i = 0; i < runs; i++) {
@@ -80,6 +83,13 @@ async function main(): Promise<void> {
     }
   }
   fs.rmSync(stateRoot, { recursive: true, force: true });
+  for (const d of leftovers) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      /* absent, or not empty (then not only ours) */
+    }
+  }
 
   const medians = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, round(median(v))]));
   const overhead = (k: string) => round(((medians[k]! - medians.raw!) / medians.raw!) * 100);
