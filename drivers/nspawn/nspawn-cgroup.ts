@@ -53,3 +53,33 @@ export async function killAllExcept(handle: CgroupHandle, signal: NodeJS.Signals
     if (freeze) await m.thaw(handle);
   }
 }
+
+/**
+ * Remove the directories of an already empty cgroup, children first (nspawn's payload/), with
+ * plain synchronous rmdir: the common case of deleting a stopped container, a few times cheaper
+ * than the manager's destroy. False (nothing guaranteed) when anything is still there: then
+ * `cgroupManager().destroy()` kills what is left and removes the rest.
+ */
+export function removeIfEmpty(handle: CgroupHandle): boolean {
+  let clean = true;
+  for (const dir of new Set(Object.values(handle.paths))) {
+    for (const d of treeDeepestFirst(dir)) {
+      try {
+        fs.rmdirSync(d);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') clean = false;
+      }
+    }
+  }
+  return clean;
+}
+
+function treeDeepestFirst(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return [...entries.filter((e) => e.isDirectory()).flatMap((e) => treeDeepestFirst(path.join(dir, e.name))), dir];
+}

@@ -33,7 +33,7 @@ import {
 } from '../../core';
 import { INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
-import { cgroupExists, cgroupManager, cgroupVersion, killAllExcept, plannedHandle, type CgroupHandle } from './nspawn-cgroup';
+import { cgroupExists, cgroupManager, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
 import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
@@ -305,7 +305,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
       await pollUntil(() => (isSameProcess(supervisor, h.supervisorStart) ? undefined : true), 10000, 'the nspawn supervisor to exit').catch(() => undefined);
     }
     // Frees, kills what is left, waits until empty and removes every directory (idempotent).
-    if (cgroupExists(cgroup)) await cgroupManager().destroy(cgroup);
+    if (cgroupExists(cgroup) && !removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);
     await removeOverlay(path.join(ref.stateDir, OVERLAY_DIR));
     try {
       fs.rmdirSync(path.join(PROPAGATE_DIR, machine));
