@@ -33,7 +33,7 @@ import {
 } from '../../core';
 import { INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
-import { cgroupExists, cgroupManager, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
+import { cgroupExists, cgroupManager, createCgroup, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
 import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
@@ -135,7 +135,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const opened: number[] = [];
     try {
       const directory = overlay ? await mountOverlay(spec, plan, path.join(stateDir, OVERLAY_DIR)) : spec.root!.path;
-      cgroup = await cgroupManager().create(relPath, spec.linux?.resources);
+      cgroup = await createCgroup(relPath, spec.linux?.resources);
       const argv = nspawnArguments({ spec, machine, directory, initPath, hostHostname: os.hostname(), nspawnBinary: this.nspawnBinary(options) });
       let stdio: { stdin: number | 'ignore'; stdout: number; stderr: number };
       if (request.stdio.kind === 'fds') {
