@@ -25,6 +25,10 @@ import { RLIMITS } from '../../core/spec/rlimits';
 /** Where the helper appears inside the container (nspawn mounts a tmpfs on /run). */
 export const INIT_IN_CONTAINER = '/run/.berth/init';
 
+/** Paths systemd-nspawn (252) already makes read-only, or hides: the helper need not redo them. */
+export const NSPAWN_READONLY: ReadonlySet<string> = new Set(['/proc/sys', '/proc/acpi', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sysrq-trigger']);
+export const NSPAWN_INACCESSIBLE: ReadonlySet<string> = new Set(['/proc/kcore', '/proc/sysrq-trigger']);
+
 /** nspawn's own API filesystems: a spec mount of this type at this destination is honoured by nspawn itself. */
 export const NSPAWN_API_MOUNTS: ReadonlyArray<{ type: string; destination: string }> = [
   { type: 'proc', destination: '/proc' },
@@ -133,8 +137,8 @@ export function initArguments(proc: Process, options: InitOptions): string[] {
   const out: string[] = [];
   const linux = options.spec.linux;
   if (options.init) {
-    for (const p of linux?.maskedPaths ?? []) out.push('--mask', p);
-    for (const p of linux?.readonlyPaths ?? []) out.push('--readonly', p);
+    for (const p of linux?.maskedPaths ?? []) if (!NSPAWN_INACCESSIBLE.has(normalise(p))) out.push('--mask', p);
+    for (const p of linux?.readonlyPaths ?? []) if (!NSPAWN_READONLY.has(normalise(p)) && !NSPAWN_INACCESSIBLE.has(normalise(p))) out.push('--readonly', p);
     if (proc.oomScoreAdj !== undefined) out.push('--oom-score-adj', String(proc.oomScoreAdj));
   }
   for (const r of proc.rlimits ?? []) out.push('--rlimit', `${RLIMITS[r.type]}:${r.soft}:${r.hard}`);

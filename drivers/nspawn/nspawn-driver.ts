@@ -302,7 +302,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const h = (ref.handle ?? {}) as Partial<NspawnHandle>;
     const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
     if (supervisor) {
-      await pollUntil(() => (isSameProcess(supervisor, h.supervisorStart) ? undefined : true), 10000, 'the nspawn supervisor to exit').catch(() => undefined);
+      await pollUntil(() => (isSameProcess(supervisor, h.supervisorStart) ? undefined : true), 10000, 'the nspawn supervisor to exit', 1).catch(() => undefined);
     }
     // Frees, kills what is left, waits until empty and removes every directory (idempotent).
     if (cgroupExists(cgroup) && !removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);

@@ -68,8 +68,12 @@ describe('nspawnArguments', () => {
     expect(pair('--oom-score-adj')).toBe('100');
     expect(h).toContain('--nnp');
     expect(h.filter((x, i) => h[i - 1] === '--env')).toEqual(spec.process!.env);
-    expect(h.filter((x, i) => h[i - 1] === '--mask')).toEqual(spec.linux!.maskedPaths);
-    expect(h.filter((x, i) => h[i - 1] === '--readonly')).toEqual(spec.linux!.readonlyPaths);
+    // nspawn already hides /proc/kcore and makes the default read-only paths read-only.
+    expect(h.filter((x, i) => h[i - 1] === '--mask')).toEqual(spec.linux!.maskedPaths!.filter((p) => p !== '/proc/kcore'));
+    expect(h.filter((x, i) => h[i - 1] === '--readonly')).toEqual([]);
+    spec.linux!.readonlyPaths = ['/proc/sys', '/opt'];
+    const h2 = after(argv(spec), INIT_IN_CONTAINER);
+    expect(h2.filter((x, i) => h2[i - 1] === '--readonly')).toEqual(['/opt']);
   });
 
   it('exec arguments leave masks to the init', () => {
