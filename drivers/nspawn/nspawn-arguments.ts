@@ -19,7 +19,7 @@
  *   linux.resources      not here: a cgroup berth manages (nspawn-cgroup.ts)
  */
 import type { Capabilities, Mount, Process, Spec } from '../../core';
-import { capabilityNumber } from '../../core';
+import { CAPABILITIES, capabilityNumber } from '../../core';
 import { RLIMITS } from '../../core/spec/rlimits';
 
 /** Where the helper appears inside the container (nspawn mounts a tmpfs on /run). */
@@ -145,13 +145,21 @@ export function initArguments(proc: Process, options: InitOptions): string[] {
   if (proc.user.umask !== undefined) out.push('--umask', proc.user.umask.toString(8));
   const groups = proc.user.additionalGids ?? [];
   out.push('--groups', groups.join(','), '--gid', String(proc.user.gid), '--uid', String(proc.user.uid));
-  if (proc.capabilities) out.push('--caps', capabilityMasks(proc.capabilities));
+  // Without process.capabilities the process keeps nspawn's full set; an exec through nsenter
+  // would otherwise have the host's (CAP_SYS_MODULE too), so the helper gets it spelt out.
+  out.push('--caps', capabilityMasks(proc.capabilities ?? NSPAWN_FULL_CAPABILITIES));
   if (proc.noNewPrivileges) out.push('--nnp');
   out.push('--cwd', proc.cwd || '/');
   for (const e of proc.env ?? []) out.push('--env', e);
   out.push('--', ...(proc.args ?? []));
   return out;
 }
+
+/** What systemd-nspawn's --capability=all gives: every capability but CAP_SYS_MODULE, ambient none. */
+export const NSPAWN_FULL_CAPABILITIES: Capabilities = (() => {
+  const all = CAPABILITIES.filter((c) => c !== 'CAP_SYS_MODULE');
+  return { bounding: [...all], effective: [...all], permitted: [...all], inheritable: [...all], ambient: [] };
+})();
 
 /** `B:E:P:I:A` hex masks of the five capability sets. */
 export function capabilityMasks(caps: Capabilities): string {

@@ -76,6 +76,14 @@ describe('nspawnArguments', () => {
     expect(h2.filter((x, i) => h2[i - 1] === '--readonly')).toEqual(['/opt']);
   });
 
+  it('spells out nspawn\'s full set when the spec names no capabilities (an exec would have the host\'s)', () => {
+    const spec = base();
+    delete spec.process!.capabilities;
+    const h = initArguments({ ...spec.process!, args: ['ps'] }, { init: false, spec });
+    const full = (1n << 41n) - 1n - (1n << 16n);
+    expect(h[h.indexOf('--caps') + 1]).toBe([full, full, full, full, 0n].map((m) => m.toString(16)).join(':'));
+  });
+
   it('exec arguments leave masks to the init', () => {
     const spec = base();
     const h = initArguments({ ...spec.process!, args: ['ps'] }, { init: false, spec });
