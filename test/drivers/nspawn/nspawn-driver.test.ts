@@ -212,6 +212,17 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
       io.close();
     }
 
+    const caps = captureStdio();
+    try {
+      expect(await driver.exec(ref, { args: ['cat', '/proc/self/status'], stdio: { stdin: null, stdout: caps.stdout, stderr: caps.stderr } })).toEqual({ exitCode: 0 });
+      const def = mask(DEFAULT_CAPABILITIES);
+      const status = caps.read().stdout;
+      expect([capLine(status, 'CapEff'), capLine(status, 'CapBnd'), capLine(status, 'CapInh')]).toEqual([def, def, '0000000000000000']);
+      expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    } finally {
+      caps.close();
+    }
+
     const h = ref.handle as unknown as { cgroup: { paths: Record<string, string> } };
     const cg = (c: string, f: string) => fs.readFileSync(path.join(h.cgroup.paths[c]!, f), 'utf8').trim();
     expect(cg('memory', 'memory.limit_in_bytes')).toBe(String(64 << 20));
