@@ -95,6 +95,31 @@ function makeCpusetDirs(dir: string): void {
   }
 }
 
+/**
+ * On a hybrid host (v1 hierarchies plus a cgroup2 mount at ROOT/unified), nspawn places itself and
+ * the payload by its cgroup2 path: without joining one it would make `supervisor/` and `payload/`
+ * at the cgroup2 root and `payload/` at the name=systemd root, shared by every container and left
+ * behind. The shared manager ignores that mount, so this driver gives nspawn its own directory there.
+ */
+export function hybridUnifiedDir(relPath: string, root = DEFAULT_CGROUP_ROOT): string | undefined {
+  if (detectCgroupLayout(root).version === 2) return undefined;
+  const mount = path.join(root, 'unified');
+  return fs.existsSync(path.join(mount, 'cgroup.controllers')) ? path.join(mount, normaliseCgroupPath(relPath)) : undefined;
+}
+
+/** Remove a cgroup directory tree children first; true when nothing is left. */
+export function removeTree(dir: string): boolean {
+  let clean = true;
+  for (const d of treeDeepestFirst(dir)) {
+    try {
+      fs.rmdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') clean = false;
+    }
+  }
+  return clean;
+}
+
 export function cgroupExists(handle: CgroupHandle): boolean {
   return Object.values(handle.paths).some((d) => fs.existsSync(d));
 }
@@ -122,15 +147,7 @@ export async function killAllExcept(handle: CgroupHandle, signal: NodeJS.Signals
  */
 export function removeIfEmpty(handle: CgroupHandle): boolean {
   let clean = true;
-  for (const dir of new Set(Object.values(handle.paths))) {
-    for (const d of treeDeepestFirst(dir)) {
-      try {
-        fs.rmdirSync(d);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') clean = false;
-      }
-    }
-  }
+  for (const dir of new Set(Object.values(handle.paths))) if (!removeTree(dir)) clean = false;
   return clean;
 }
 

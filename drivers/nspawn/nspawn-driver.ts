@@ -33,7 +33,7 @@ import {
 } from '../../core';
 import { INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
-import { cgroupExists, cgroupManager, createCgroup, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
+import { cgroupExists, cgroupManager, createCgroup, hybridUnifiedDir, removeTree, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
 import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
@@ -45,6 +45,8 @@ interface NspawnHandle {
   supervisorPid: number;
   supervisorStart?: number;
   cgroup: CgroupHandle;
+  /** nspawn's own cgroup2 directory on a hybrid host (see hybridUnifiedDir). */
+  unified?: string;
   overlay: boolean;
 }
 
@@ -131,11 +133,13 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const machine = this.machine(request);
     const relPath = this.cgroupPath(options, machine);
     let cgroup: CgroupHandle = plannedHandle(relPath);
+    const unified = hybridUnifiedDir(relPath);
     const overlay = needsOverlay(plan);
     const opened: number[] = [];
     try {
       const directory = overlay ? await mountOverlay(spec, plan, path.join(stateDir, OVERLAY_DIR)) : spec.root!.path;
       cgroup = await createCgroup(relPath, spec.linux?.resources);
+      if (unified) fs.mkdirSync(unified, { recursive: true });
       const argv = nspawnArguments({ spec, machine, directory, initPath, hostHostname: os.hostname(), nspawnBinary: this.nspawnBinary(options) });
       let stdio: { stdin: number | 'ignore'; stdout: number; stderr: number };
       if (request.stdio.kind === 'fds') {
@@ -145,14 +149,15 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         opened.push(fs.openSync(files.stdout, 'a'), fs.openSync(files.stderr, 'a'));
         stdio = { stdin: 'ignore', stdout: opened[0]!, stderr: opened[1]! };
       }
-      const pid = launchSupervisor({ stateDir, procsFiles: cgroupManager().procsFiles(cgroup), argv, env: { ...NSPAWN_ENVIRONMENT }, stdio });
+      const procsFiles = [...cgroupManager().procsFiles(cgroup), ...(unified ? [path.join(unified, 'cgroup.procs')] : [])];
+      const pid = launchSupervisor({ stateDir, procsFiles, argv, env: { ...NSPAWN_ENVIRONMENT }, stdio });
       fs.writeFileSync(path.join(stateDir, SUPERVISOR_PID_FILE), String(pid));
-      const handle: NspawnHandle = { machine, supervisorPid: pid, cgroup, overlay };
+      const handle: NspawnHandle = { machine, supervisorPid: pid, cgroup, overlay, ...(unified ? { unified } : {}) };
       const start = processStartTime(pid);
       if (start !== undefined) handle.supervisorStart = start;
       return { ...handle, cgroup: { version: cgroup.version, paths: { ...cgroup.paths } } } as unknown as DriverHandle;
     } catch (err) {
-      await this.cleanup(request, machine, cgroup).catch(() => undefined);
+      await this.cleanup({ stateDir, handle: { cgroup, ...(unified ? { unified } : {}) } as unknown as DriverHandle }, machine, cgroup).catch(() => undefined);
       throw err;
     } finally {
       for (const fd of opened) fs.closeSync(fd);
@@ -255,7 +260,8 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
       cwd: request.cwd ?? proc.cwd,
       user: request.user ? { ...request.user, ...(proc.user.umask !== undefined ? { umask: proc.user.umask } : {}) } : proc.user,
     };
-    const procs = cgroupManager().procsFiles(this.handle(ref).cgroup);
+    const h = this.handle(ref);
+    const procs = [...cgroupManager().procsFiles(h.cgroup), ...(h.unified ? [path.join(h.unified, 'cgroup.procs')] : [])];
     const nsenter = ['nsenter', `--target=${leader}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd'];
     const argv = ['-c', JOIN_CGROUP_SCRIPT, 'berth-nspawn-exec', String(procs.length), ...procs, ...nsenter, INIT_IN_CONTAINER, ...initArguments(execProc, { init: false, spec: ref.spec })];
     const child = spawn('/bin/sh', argv, {
@@ -298,7 +304,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   }
 
   /** Wait for the supervisor, then remove the cgroup, the overlay and nspawn's propagation folder. */
-  private async cleanup(ref: { stateDir: string; handle?: DriverHandle }, machine: string, cgroup: CgroupHandle): Promise<void> {
+  private async cleanup(ref: { stateDir: string; handle?: DriverHandle; options?: Readonly<Record<string, JsonValue>> }, machine: string, cgroup: CgroupHandle): Promise<void> {
     const h = (ref.handle ?? {}) as Partial<NspawnHandle>;
     const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
     if (supervisor) {
@@ -306,6 +312,9 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     }
     // Frees, kills what is left, waits until empty and removes every directory (idempotent).
     if (cgroupExists(cgroup) && !removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);
+    // Every process is gone now (the v1 hierarchies were emptied): nspawn's cgroup2 directories go too.
+    const unified = h.unified ?? hybridUnifiedDir(this.cgroupPath(ref.options ?? {}, machine));
+    if (unified && !removeTree(unified)) throw new BerthError('BACKEND_FAILED', `nspawn: could not remove ${unified}`);
     await removeOverlay(path.join(ref.stateDir, OVERLAY_DIR));
     try {
       fs.rmdirSync(path.join(PROPAGATE_DIR, machine));

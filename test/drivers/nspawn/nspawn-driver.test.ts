@@ -75,9 +75,9 @@ const capLine = (out: string, set: string) => new RegExp(`^${set}:\\s+([0-9a-f]+
 
 /** Everything delete must remove for `ref`. */
 function traces(ref: ContainerRef): string[] {
-  const h = ref.handle as unknown as { machine: string; supervisorPid: number; cgroup: { paths: Record<string, string> } };
+  const h = ref.handle as unknown as { machine: string; supervisorPid: number; cgroup: { paths: Record<string, string> }; unified?: string };
   const left: string[] = [];
-  for (const d of Object.values(h.cgroup.paths)) if (fs.existsSync(d)) left.push(d);
+  for (const d of [...Object.values(h.cgroup.paths), ...(h.unified ? [h.unified] : [])]) if (fs.existsSync(d)) left.push(d);
   if (fs.existsSync(`/run/systemd/nspawn/propagate/${h.machine}`)) left.push('propagate dir');
   if (fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(ref.stateDir)) left.push('mount under state dir');
   try {
@@ -117,6 +117,17 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("keeps nspawn's own sub-cgroups (payload, supervisor) inside berth's cgroup", async () => {
+    const ref = await create(spec(['sleep', '30']), { kind: 'log' });
+    await driver.start(ref);
+    const leader = (await driver.state(ref)).pid!;
+    const h = ref.handle as unknown as { machine: string };
+    const lines = fs.readFileSync(`/proc/${leader}/cgroup`, 'utf8').trim().split('\n');
+    for (const line of lines) expect(line).toContain(`/berth/${h.machine}`);
+    await driver.delete(ref, true);
+    expect(traces(ref)).toEqual([]);
   });
 
   it("gives the process exactly the spec's capabilities (all five sets)", async () => {
