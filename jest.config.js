@@ -4,7 +4,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test', '<rootDir>/vendor'],
   testMatch: ['**/*.test.ts'],
-  setupFiles: ['reflect-metadata'],
+  setupFiles: ['reflect-metadata', '<rootDir>/test/helpers/daemon-env.ts'],
   transform: { '^.+\\.ts$': tsJest, '^.+\\.m?js$': tsJest },
   transformIgnorePatterns: ['/node_modules/(?!(?:inversify|@inversifyjs)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],

@@ -3,8 +3,7 @@ import type { Argv } from 'yargs';
 import type { Feature } from '../core/driver/features';
 import type { Spec } from '../core/spec/oci-spec';
 import { buildSpec, type RunFlags } from '../core/spec/spec-builder';
-import { loadBundle } from '../core/spec/load-bundle';
-import { assertRootfs } from '../core/spec/load-bundle';
+import { assertRootfs, loadBundle } from '../core/spec/load-bundle';
 import { ensureDefaultRootfs } from '../core/rootfs/busybox-rootfs';
 import { BerthError } from '../core/errors/berth-error';
 import type { Logger } from '../core/logging/logger';
@@ -38,32 +37,8 @@ export function withRunFlags<T>(y: Argv<T>) {
     .option('security-opt', { type: 'string', array: true, describe: 'no-new-privileges | seccomp=FILE|unconfined' });
 }
 
-export interface RunFlagArgs {
-  bundle?: string;
-  rootfs?: string;
-  hostname?: string;
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  memory?: string;
-  memoryReservation?: string;
-  memorySwap?: string;
-  cpus?: string;
-  cpuShares?: number;
-  cpusetCpus?: string;
-  pidsLimit?: number;
-  capAdd?: string[];
-  capDrop?: string[];
-  readOnly?: boolean;
-  volume?: string[];
-  tmpfs?: string[];
-  network?: string;
-  publish?: string[];
-  ulimit?: string[];
-  sysctl?: string[];
-  securityOpt?: string[];
-  tty?: boolean;
-}
+/** The parsed run flags: the builder's RunFlags, with the rootfs optional and a bundle instead. */
+export type RunFlagArgs = Partial<Omit<RunFlags, 'args' | 'hostEnv'>> & { bundle?: string };
 
 const SPEC_FLAGS: (keyof RunFlagArgs)[] = [
   'rootfs', 'hostname', 'env', 'workdir', 'user', 'memory', 'memoryReservation', 'memorySwap', 'cpus', 'cpuShares',

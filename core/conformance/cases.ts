@@ -37,17 +37,18 @@ function capMask(names: readonly string[]): string {
   return mask.toString(16).padStart(16, '0');
 }
 
-/** The name of a namespace under /proc/PID/ns/ (the spec's names differ for two of them). */
-const PROC_NS_NAME: Partial<Record<NamespaceType, string>> = { network: 'net', mount: 'mnt' };
+/** The name of a namespace's link in /proc/PID/ns (`mnt` and `net` differ from the spec's names). */
+function procName(type: NamespaceType): string {
+  return type === 'network' ? 'net' : type === 'mount' ? 'mnt' : type;
+}
 
 function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}`): ConformanceCase {
-  const procName = PROC_NS_NAME[type] ?? type;
   return {
     kind: 'process',
     id: feature,
     title: `private ${type} namespace`,
     features: [feature],
-    args: ['readlink', `/proc/self/ns/${procName}`],
+    args: ['readlink', `/proc/self/ns/${procName(type)}`],
     mutate: (spec) => {
       ensureProc(spec);
       ensureNamespace(spec, type);
@@ -60,7 +61,7 @@ function namespaceCase(type: NamespaceType, feature: `namespace.${NamespaceType}
       exitCode: 0,
       check: (out, env) => {
         const inside = out.stdout.trim();
-        const host = env.hostNamespace(procName);
+        const host = env.hostNamespace(procName(type));
         if (!/^[a-z_]+:\[\d+\]$/.test(inside)) return `unexpected readlink output ${JSON.stringify(out.stdout)}`;
         return inside === host ? `container shares the host's ${type} namespace (${host})` : undefined;
       },

@@ -68,7 +68,15 @@ async function runProcessCase(
     if (missing.length > 0 || lacksCaseFeature) {
       return await expectRefusal(manager, driver, id, spec, io, lacksCaseFeature && missing.length === 0);
     }
-    await manager.create({ id, bundle: manager.store.dir(id), spec, driver, stdio: { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr } });
+    try {
+      await manager.create({ id, bundle: manager.store.dir(id), spec, driver, stdio: { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr } });
+    } catch (err) {
+      // A driver may refuse one value of a declared feature (the contract: FEATURE_NOT_SUPPORTED naming
+      // the field, thrown from create before anything exists). That is a clear refusal, not a failure.
+      if (!(err instanceof BerthError) || err.code !== 'FEATURE_NOT_SUPPORTED') throw err;
+      if (await manager.store.exists(id)) return { outcome: 'failed', detail: `refused, but a state folder was left behind: ${err.message}` };
+      return { outcome: 'refused', detail: err.message };
+    }
     await manager.start(id);
     const exit = await manager.wait(id);
     const out: CaseOutput = { exitCode: exit.exitCode, ...io.read() };
