@@ -20,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { ContainerManager, defaultSpec, DriverRegistry, loadDriversConfig, silentLogger, StateStore, validateSpec } from '../../core';
 import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
 import { NSPAWN_ENVIRONMENT, nspawnArguments } from '../../drivers/nspawn/nspawn-arguments';
+import { RawNspawnBaseline } from '../../drivers/nspawn/nspawn-raw-baseline';
 
 const ROOTFS = '/var/lib/berth/test-rootfs/busybox';
 
@@ -35,7 +36,9 @@ async function main(): Promise<void> {
   const driver = await registry.get('nspawn');
   const devnull = fs.openSync('/dev/null', 'w');
   const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', SYSTEMD_LOG_LEVEL: 'crit' };
-  const rawArgv = ['-q', '--register=no', '--keep-unit', '--console=pipe', '--read-only', '--private-network', `--directory=${rootfs}`, '/bin/true'];
+  const baseline = new RawNspawnBaseline();
+  const raw = await baseline.prepare(stateRoot, rootfs, ['/bin/true']);
+  const rawArgv = raw.argv.slice(1);
 
   /** The default spec without seccomp (not supported by the nspawn driver; `berth run` trims it the same way). */
   const benchSpec = () => {
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
     return validateSpec(s);
   };
   const cases: Record<string, () => Promise<void>> = {
-    raw: async () => check(spawnSync('systemd-nspawn', rawArgv, { env: { ...env, SYSTEMD_SECCOMP: '0', SYSTEMD_NSPAWN_TMPFS_TMP: '0' }, stdio: 'ignore' }).status),
+    raw: async () => check(spawnSync('systemd-nspawn', rawArgv, { env: raw.env, stdio: 'ignore' }).status),
     rawSame: async () => {
       const argv = nspawnArguments({ spec: benchSpec(), machine: `berth-bench-${process.pid}`, directory: rootfs, initPath: path.join(top, 'drivers/nspawn/berth-nspawn-init'), hostHostname: os.hostname() });
       check(spawnSync(argv[0]!, argv.slice(1), { env: { ...NSPAWN_ENVIRONMENT }, stdio: 'ignore' }).status);
@@ -70,9 +73,6 @@ async function main(): Promise<void> {
     cli: async () => check(spawnSync(process.execPath, [cli, '--root', stateRoot, 'run', '--rm', '--driver', 'nspawn', '--rootfs', rootfs, '--', '/bin/true'], { stdio: 'ignore' }).status),
   };
 
-  // Raw nspawn without systemd makes payload/ (and supervisor/) in its own name=systemd cgroup and
-  // leaves them: remove those the bench caused, when empty.
-  const leftovers = ['payload', 'supervisor'].map((d) => path.join('/sys/fs/cgroup/systemd', d)).filter((d) => !fs.existsSync(d));
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (const name of Object.keys(cases)) await cases[name]!(); // warm-up: page cache, first-use costs
   for (let i = 0; i < runs; i++) {
@@ -83,13 +83,7 @@ async function main(): Promise<void> {
     }
   }
   fs.rmSync(stateRoot, { recursive: true, force: true });
-  for (const d of leftovers) {
-    try {
-      fs.rmdirSync(d);
-    } catch {
-      /* absent, or not empty (then not only ours) */
-    }
-  }
+  await baseline.cleanup(stateRoot); // the empty cgroups raw nspawn leaves at the hierarchy roots
 
   const medians = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, round(median(v))]));
   const overhead = (k: string) => round(((medians[k]! - medians.raw!) / medians.raw!) * 100);

@@ -38,6 +38,7 @@ import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
 import { nspawnFingerprint } from './nspawn-fingerprint';
+import { RawNspawnBaseline } from './nspawn-raw-baseline';
 
 /** What a later process needs to find the container again (stored in the record). */
 interface NspawnHandle {
@@ -111,6 +112,9 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     'op.recover',
     'op.killAll',
   ]);
+
+  /** `berth bench`'s same-run reference: plain systemd-nspawn on the same rootfs. */
+  readonly rawBaseline = new RawNspawnBaseline();
 
   async fingerprint(): Promise<Fingerprint> {
     return nspawnFingerprint(this.nspawnBinary({}), this.findInit({}));
