@@ -46,12 +46,14 @@ export const NSPAWN_API_MOUNTS: ReadonlyArray<{ type: string; destination: strin
  * Environment for the nspawn process: its own log lines (the "Attempted to remove disk file system"
  * line at exit) would mix with the container's stderr, so only critical ones are kept; no tmpfs on
  * /tmp that the spec did not ask for; no seccomp filter of nspawn's own (the spec's seccomp is not
- * supported, so the container runs without one, as runc does for a spec without `linux.seccomp`).
+ * supported, so the container runs without one, as runc does for a spec without `linux.seccomp`);
+ * no image lock (nspawn locks a writable tree exclusively: OCI lets containers share a rootfs).
  */
 export const NSPAWN_ENVIRONMENT: Readonly<Record<string, string>> = {
   SYSTEMD_LOG_LEVEL: 'crit',
   SYSTEMD_NSPAWN_TMPFS_TMP: '0',
   SYSTEMD_SECCOMP: '0',
+  SYSTEMD_NSPAWN_LOCK: '0',
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
 };
 

@@ -154,7 +154,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         stdio = { stdin: 'ignore', stdout: opened[0]!, stderr: opened[1]! };
       }
       const procsFiles = [...cgroupManager().procsFiles(cgroup), ...(unified ? [path.join(unified, 'cgroup.procs')] : [])];
-      const pid = launchSupervisor({ stateDir, procsFiles, argv, env: { ...NSPAWN_ENVIRONMENT }, stdio });
+      const pid = launchSupervisor({ stateDir, procsFiles, argv, env: this.nspawnEnvironment(options), stdio });
       fs.writeFileSync(path.join(stateDir, SUPERVISOR_PID_FILE), String(pid));
       const handle: NspawnHandle = { machine, supervisorPid: pid, cgroup, overlay, ...(unified ? { unified } : {}) };
       const start = processStartTime(pid);
@@ -345,6 +345,13 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
 
   private machine(ctx: { id: string; stateDir: string }): string {
     return machineName(ctx.id, crypto.createHash('sha256').update(`${ctx.stateDir}\0${ctx.id}`).digest('hex').slice(0, 10));
+  }
+
+  /** nspawn's environment; drivers.json option `logLevel` (e.g. "err") shows nspawn's own messages, in the container's stderr. */
+  private nspawnEnvironment(options: Readonly<Record<string, JsonValue>>): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...NSPAWN_ENVIRONMENT };
+    if (typeof options.logLevel === 'string' && /^[a-z]+$/.test(options.logLevel)) env.SYSTEMD_LOG_LEVEL = options.logLevel;
+    return env;
   }
 
   /** `<cgroupParent>/<machine>` in every hierarchy (drivers.json option cgroupParent, default "berth"). */

@@ -320,6 +320,23 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     }
   });
 
+  it('runs several containers on one writable rootfs at once (no nspawn image lock)', async () => {
+    const own = privateRootfs();
+    try {
+      const refs: ContainerRef[] = [];
+      for (let i = 0; i < 3; i++) {
+        const ref = await create(spec(['sleep', '30'], (s) => { s.root = { path: own.dir, readonly: false }; }), { kind: 'log' });
+        await driver.start(ref);
+        refs.push(ref);
+      }
+      for (const ref of refs) expect((await driver.state(ref)).status).toBe('running');
+      for (const ref of refs) await driver.delete(ref, true);
+      for (const ref of refs) expect(traces(ref)).toEqual([]);
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it('refuses specs it cannot honour, naming the field, before anything exists', async () => {
     const bad = spec(['true'], (s) => s.mounts!.push({ destination: '/data', type: 'bind', source: '/tmp', options: ['rbind', 'nosuid'] }));
     const id = `t-nspawn-${crypto.randomBytes(4).toString('hex')}`;
