@@ -99,6 +99,32 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     expect(r).toEqual({ stdout: 'to-out\n', stderr: 'to-err\n', exitCode: 7 });
   });
 
+  it("passes the caller's stdin to the container and to exec", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-nspawn-in-'));
+    const io = captureStdio();
+    try {
+      fs.writeFileSync(path.join(dir, 'in'), 'line one\nline two\n');
+      const stdin = fs.openSync(path.join(dir, 'in'), 'r');
+      const ref = await create(spec(['sh', '-c', 'wc -l; exec sleep 30']), { kind: 'fds', stdin, stdout: io.stdout, stderr: io.stderr });
+      fs.closeSync(stdin);
+      await driver.start(ref);
+      await pollUntil(() => (io.read().stdout === '2\n' ? true : undefined), 10000, 'wc output');
+      const execIn = fs.openSync(path.join(dir, 'in'), 'r');
+      const out = captureStdio();
+      try {
+        expect(await driver.exec(ref, { args: ['cat'], stdio: { stdin: execIn, stdout: out.stdout, stderr: out.stderr } })).toEqual({ exitCode: 0 });
+        expect(out.read().stdout).toBe('line one\nline two\n');
+      } finally {
+        fs.closeSync(execIn);
+        out.close();
+      }
+      await driver.delete(ref, true);
+    } finally {
+      io.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('create does not run the process; start does; delete leaves nothing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-nspawn-mark-'));
     try {
