@@ -241,13 +241,12 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const h = ref.handle as Partial<NspawnHandle>;
     const machine = h.machine ?? this.machine(ref);
     const cgroup = h.cgroup ?? plannedHandle(this.cgroupPath(ref.options, machine));
-    if (force) {
-      if (cgroupExists(cgroup)) await killAllExcept(cgroup, 'SIGKILL', new Set());
-      const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
-      if (supervisor && readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) === undefined && isSameProcess(supervisor, h.supervisorStart)) {
-        this.signal(supervisor, 'SIGKILL');
-      }
+    // Never started (created, or half-created): the waiting supervisor is all there is; it goes.
+    const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
+    if (supervisor && readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) === undefined && isSameProcess(supervisor, h.supervisorStart)) {
+      this.signal(supervisor, 'SIGKILL');
     }
+    if (force && cgroupExists(cgroup)) await killAllExcept(cgroup, 'SIGKILL', new Set());
     await this.cleanup(ref, machine, cgroup);
   }
 

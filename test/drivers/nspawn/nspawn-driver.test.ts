@@ -311,6 +311,11 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
   });
 
   it('force-deletes a running container and a created one, leaving nothing', async () => {
+    const waiting = await create(spec(['sleep', '60']), { kind: 'log' });
+    const t0 = Date.now();
+    await driver.delete(waiting, false); // a created container deletes without force (OCI)
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(traces(waiting)).toEqual([]);
     const running = await create(spec(['sleep', '60']), { kind: 'log' });
     await driver.start(running);
     const created = await create(spec(['sleep', '60']), { kind: 'log' });
