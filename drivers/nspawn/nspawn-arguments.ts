@@ -9,7 +9,8 @@
  *   root.readonly        --read-only
  *   hostname             --hostname (without one, the host's name, as a fresh UTS namespace has)
  *   namespaces           nspawn always makes pid, mount, ipc, uts and cgroup namespaces;
- *                        network -> --private-network (absent: the host's network)
+ *                        network -> --private-network (absent: the host's network);
+ *                        user + one mapping from 0 -> --private-users=HOST:SIZE, ownership off
  *   mounts bind          --bind / --bind-ro (`bind` -> :norbind)
  *   mounts tmpfs         --tmpfs=DEST:OPTIONS (outside nspawn's own /dev, /dev/shm)
  *   proc/sysfs/devpts/mqueue/cgroup and tmpfs on /dev, /dev/shm at their usual places: nspawn's own
@@ -70,6 +71,13 @@ export interface NspawnArgumentsInput {
   nspawnBinary?: string;
 }
 
+/** The user namespace's single mapping (container id 0), when the spec asks for one. */
+export function userNamespaceRange(spec: Spec): { hostID: number; size: number } | undefined {
+  if (!(spec.linux?.namespaces ?? []).some((n) => n.type === 'user')) return undefined;
+  const m = spec.linux?.uidMappings?.[0];
+  return m ? { hostID: m.hostID, size: m.size } : undefined;
+}
+
 export function isApiMount(m: Mount): boolean {
   return NSPAWN_API_MOUNTS.some((a) => a.type === m.type && a.destination === normalise(m.destination));
 }
@@ -99,6 +107,9 @@ export function nspawnArguments(input: NspawnArgumentsInput): string[] {
   ];
   if (spec.root?.readonly) argv.push('--read-only');
   if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'network')) argv.push('--private-network');
+  const userns = userNamespaceRange(spec);
+  // One range for uids and gids (nspawn's only form); berth never chowns the user's rootfs.
+  if (userns) argv.push(`--private-users=${userns.hostID}:${userns.size}`, '--private-users-ownership=off');
   for (const m of spec.mounts ?? []) argv.push(...mountArguments(m));
   argv.push(`--bind-ro=${input.initPath}:${INIT_IN_CONTAINER}`);
   argv.push(INIT_IN_CONTAINER, ...initArguments(spec.process!, { init: true, spec }));

@@ -86,6 +86,8 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     'namespace.ipc',
     'namespace.uts',
     'namespace.cgroup',
+    'namespace.user',
+    'userns.mappings',
     'mount.bind',
     'mount.tmpfs',
     'mount.proc',
@@ -265,7 +267,8 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     };
     const h = this.handle(ref);
     const procs = [...cgroupManager().procsFiles(h.cgroup), ...(h.unified ? [path.join(h.unified, 'cgroup.procs')] : [])];
-    const nsenter = ['nsenter', `--target=${leader}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd'];
+    const userns = (ref.spec.linux?.namespaces ?? []).some((n) => n.type === 'user') ? ['--user'] : [];
+    const nsenter = ['nsenter', `--target=${leader}`, ...userns, '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd'];
     const argv = ['-c', JOIN_CGROUP_SCRIPT, 'berth-nspawn-exec', String(procs.length), ...procs, ...nsenter, INIT_IN_CONTAINER, ...initArguments(execProc, { init: false, spec: ref.spec })];
     const child = spawn('/bin/sh', argv, {
       env: { PATH: NSPAWN_ENVIRONMENT.PATH },

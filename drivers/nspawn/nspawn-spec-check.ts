@@ -24,6 +24,14 @@ export function specIssues(spec: Spec, facts: HostFacts): SpecIssue[] {
   for (const type of ALWAYS_UNSHARED) {
     if (!namespaces.has(type)) add('linux.namespaces', `no ${type} namespace asked for, but systemd-nspawn always creates one`);
   }
+  if (namespaces.has('user')) {
+    const uid = spec.linux?.uidMappings ?? [];
+    const gid = spec.linux?.gidMappings ?? [];
+    if (uid.length !== 1 || uid[0]!.containerID !== 0) add('linux.uidMappings', 'systemd-nspawn takes exactly one uid range, starting at container id 0');
+    else if (gid.length !== 1 || gid[0]!.containerID !== 0 || gid[0]!.hostID !== uid[0]!.hostID || gid[0]!.size !== uid[0]!.size) {
+      add('linux.gidMappings', 'systemd-nspawn maps gids with the same single range as uids');
+    }
+  }
   if (spec.hostname && !HOSTNAME.test(spec.hostname)) add('hostname', `"${spec.hostname}" is not a hostname systemd-nspawn accepts`);
   if (!spec.process?.args || spec.process.args.length === 0) add('process.args', 'a command is required');
 

@@ -35,6 +35,15 @@ describe('nspawnArguments', () => {
     expect(a).toContain('--hostname=host1');
   });
 
+  it('maps a user namespace with one range to --private-users without chowning the tree', () => {
+    const spec = base();
+    spec.linux!.namespaces!.push({ type: 'user' });
+    spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    expect(argv(spec)).toEqual(expect.arrayContaining(['--private-users=100000:65536', '--private-users-ownership=off']));
+    expect(argv(base()).some((a) => a.startsWith('--private-users'))).toBe(false);
+  });
+
   it('maps bind and tmpfs mounts and leaves nspawn its own API filesystems', () => {
     const spec = base();
     spec.mounts = [
@@ -128,6 +137,17 @@ describe('specIssues (refusals naming the field)', () => {
     const spec = base();
     spec.process!.capabilities = { bounding: ['CAP_SYS_MODULE'], effective: ['CAP_KILL'], permitted: [], inheritable: [], ambient: ['CAP_CHOWN'] };
     expect(fields(spec)).toEqual(['process.capabilities.bounding[0]', 'process.capabilities.effective[0]', 'process.capabilities.ambient[0]']);
+  });
+
+  it('refuses user namespace mappings nspawn cannot express', () => {
+    const spec = base();
+    spec.linux!.namespaces!.push({ type: 'user' });
+    spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 1000, hostID: 200000, size: 10 }];
+    spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 1000 }];
+    expect(fields(spec)).toEqual(['linux.uidMappings']);
+    spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 1000 }];
+    spec.linux!.gidMappings = [{ containerID: 0, hostID: 300000, size: 1000 }];
+    expect(fields(spec)).toEqual(['linux.gidMappings']);
   });
 
   it('refuses device rules on cgroup v2 only', () => {

@@ -156,6 +156,32 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     expect(traces(ref)).toEqual([]);
   });
 
+  it('runs in a user namespace with the spec mapping, exec included', async () => {
+    const ref = await create(spec(['sleep', '30'], (s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }), { kind: 'log' });
+    await driver.start(ref);
+    const leader = (await driver.state(ref)).pid!;
+    expect(fs.readlinkSync(`/proc/${leader}/ns/user`)).not.toBe(fs.readlinkSync('/proc/self/ns/user'));
+    const status = fs.readFileSync(`/proc/${leader}/status`, 'utf8');
+    expect(status).toMatch(/^Uid:\s+100000\s/m);
+    const io = captureStdio();
+    try {
+      const r = await driver.exec(ref, { args: ['sh', '-c', 'cat /proc/self/uid_map; id -u; readlink /proc/self/ns/user'], stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } });
+      expect(r.exitCode).toBe(0);
+      const [map, uid, ns] = io.read().stdout.trim().split('\n');
+      expect(map!.trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+      expect(uid).toBe('0');
+      expect(ns).toBe(fs.readlinkSync(`/proc/${leader}/ns/user`));
+    } finally {
+      io.close();
+    }
+    await driver.delete(ref, true);
+    expect(traces(ref)).toEqual([]);
+  });
+
   it("gives the process exactly the spec's capabilities (all five sets)", async () => {
     const r = await run(spec(['cat', '/proc/self/status']));
     const def = mask(DEFAULT_CAPABILITIES);
