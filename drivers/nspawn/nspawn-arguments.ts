@@ -9,7 +9,8 @@
  *   root.readonly        --read-only
  *   hostname             --hostname (without one, the host's name, as a fresh UTS namespace has)
  *   namespaces           nspawn always makes pid, mount, ipc, uts and cgroup namespaces;
- *                        network -> --private-network (absent: the host's network);
+ *                        network -> --private-network (absent: the host's network; bridge
+ *                        networking: --network-namespace-path to the namespace berth attached);
  *                        user + one mapping from 0 -> --private-users=HOST:SIZE, ownership off
  *   mounts bind          --bind / --bind-ro (`bind` -> :norbind)
  *   mounts tmpfs         --tmpfs=DEST:OPTIONS (outside nspawn's own /dev, /dev/shm)
@@ -69,6 +70,8 @@ export interface NspawnArgumentsInput {
   /** Host hostname, used when the spec names none. */
   hostHostname: string;
   nspawnBinary?: string;
+  /** Bridge networking: the named namespace berth attached (instead of nspawn's --private-network). */
+  networkNamespacePath?: string;
 }
 
 /** The user namespace's single mapping (container id 0), when the spec asks for one. */
@@ -106,7 +109,8 @@ export function nspawnArguments(input: NspawnArgumentsInput): string[] {
     '--capability=all',
   ];
   if (spec.root?.readonly) argv.push('--read-only');
-  if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'network')) argv.push('--private-network');
+  if (input.networkNamespacePath) argv.push(`--network-namespace-path=${input.networkNamespacePath}`);
+  else if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'network')) argv.push('--private-network');
   const userns = userNamespaceRange(spec);
   // One range for uids and gids (nspawn's only form); berth never chowns the user's rootfs.
   if (userns) argv.push(`--private-users=${userns.hostID}:${userns.size}`, '--private-users-ownership=off');

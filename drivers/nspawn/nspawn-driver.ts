@@ -3,10 +3,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import {
   assertSpecSupported,
+  attachmentFromJson,
+  attachmentToJson,
   BaseDriver,
+  createNamedNetns,
+  createNetworkAttacher,
+  deleteNamedNetns,
+  NetworkAttacher,
+  netnsPath,
+  networkRequestFromSpec,
   BerthError,
   copyLogs,
   isSameProcess,
@@ -49,6 +57,9 @@ interface NspawnHandle {
   /** nspawn's own cgroup2 directory on a hybrid host (see hybridUnifiedDir). */
   unified?: string;
   overlay: boolean;
+  /** Bridge networking: the named namespace (/run/netns/NAME) and the attacher's record. */
+  netns?: string;
+  network?: JsonValue;
 }
 
 const OVERLAY_DIR = 'overlay';
@@ -88,6 +99,8 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     'namespace.cgroup',
     'namespace.user',
     'userns.mappings',
+    'network.bridge',
+    'network.publish',
     'mount.bind',
     'mount.tmpfs',
     'mount.proc',
@@ -114,6 +127,12 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     'op.recover',
     'op.killAll',
   ]);
+
+  private fallbackAttacher?: NetworkAttacher;
+
+  constructor(@inject(NetworkAttacher) @optional() private readonly injectedAttacher?: NetworkAttacher) {
+    super();
+  }
 
   /** `berth bench`'s same-run reference: plain systemd-nspawn on the same rootfs. */
   readonly rawBaseline = new RawNspawnBaseline();
@@ -142,11 +161,27 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const unified = hybridUnifiedDir(relPath);
     const overlay = needsOverlay(plan);
     const opened: number[] = [];
+    const network = networkRequestFromSpec(spec);
+    const netns = network.mode === 'bridge' ? machine : undefined;
     try {
       const directory = overlay ? await mountOverlay(spec, plan, path.join(stateDir, OVERLAY_DIR)) : spec.root!.path;
+      // Bridge networking: a named namespace attached through CNI before anything runs in it.
+      let attachment: JsonValue | undefined;
+      if (netns) {
+        const nsPath = await createNamedNetns(netns);
+        attachment = attachmentToJson(await this.attacher().attach(request.id, nsPath, network));
+      }
       cgroup = await createCgroup(relPath, spec.linux?.resources);
       if (unified) fs.mkdirSync(unified, { recursive: true });
-      const argv = nspawnArguments({ spec, machine, directory, initPath, hostHostname: os.hostname(), nspawnBinary: this.nspawnBinary(options) });
+      const argv = nspawnArguments({
+        spec,
+        machine,
+        directory,
+        initPath,
+        hostHostname: os.hostname(),
+        nspawnBinary: this.nspawnBinary(options),
+        ...(netns ? { networkNamespacePath: netnsPath(netns) } : {}),
+      });
       let stdio: { stdin: number | 'ignore'; stdout: number; stderr: number };
       if (request.stdio.kind === 'fds') {
         stdio = { stdin: request.stdio.stdin ?? 'ignore', stdout: request.stdio.stdout, stderr: request.stdio.stderr };
@@ -158,12 +193,20 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
       const procsFiles = [...cgroupManager().procsFiles(cgroup), ...(unified ? [path.join(unified, 'cgroup.procs')] : [])];
       const pid = launchSupervisor({ stateDir, procsFiles, argv, env: this.nspawnEnvironment(options), stdio });
       fs.writeFileSync(path.join(stateDir, SUPERVISOR_PID_FILE), String(pid));
-      const handle: NspawnHandle = { machine, supervisorPid: pid, cgroup, overlay, ...(unified ? { unified } : {}) };
+      const handle: NspawnHandle = {
+        machine,
+        supervisorPid: pid,
+        cgroup,
+        overlay,
+        ...(unified ? { unified } : {}),
+        ...(netns ? { netns, ...(attachment !== undefined ? { network: attachment } : {}) } : {}),
+      };
       const start = processStartTime(pid);
       if (start !== undefined) handle.supervisorStart = start;
       return { ...handle, cgroup: { version: cgroup.version, paths: { ...cgroup.paths } } } as unknown as DriverHandle;
     } catch (err) {
-      await this.cleanup({ stateDir, handle: { cgroup, ...(unified ? { unified } : {}) } as unknown as DriverHandle }, machine, cgroup).catch(() => undefined);
+      const partial = { cgroup, ...(unified ? { unified } : {}), ...(netns ? { netns } : {}) };
+      await this.cleanup({ id: request.id, spec, stateDir, options, handle: partial as unknown as DriverHandle }, machine, cgroup).catch(() => undefined);
       throw err;
     } finally {
       for (const fd of opened) fs.closeSync(fd);
@@ -310,7 +353,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   }
 
   /** Wait for the supervisor, then remove the cgroup, the overlay and nspawn's propagation folder. */
-  private async cleanup(ref: { stateDir: string; handle?: DriverHandle; options?: Readonly<Record<string, JsonValue>> }, machine: string, cgroup: CgroupHandle): Promise<void> {
+  private async cleanup(ref: { id: string; spec: ContainerRef['spec']; stateDir: string; handle?: DriverHandle; options?: Readonly<Record<string, JsonValue>> }, machine: string, cgroup: CgroupHandle): Promise<void> {
     const h = (ref.handle ?? {}) as Partial<NspawnHandle>;
     const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
     if (supervisor) {
@@ -321,12 +364,34 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     // Every process is gone now (the v1 hierarchies were emptied): nspawn's cgroup2 directories go too.
     const unified = h.unified ?? hybridUnifiedDir(this.cgroupPath(ref.options ?? {}, machine));
     if (unified && !removeTree(unified)) throw new BerthError('BACKEND_FAILED', `nspawn: could not remove ${unified}`);
+    await this.detachNetwork(ref, h, machine);
     await removeOverlay(path.join(ref.stateDir, OVERLAY_DIR));
     try {
       fs.rmdirSync(path.join(PROPAGATE_DIR, machine));
     } catch {
       /* nspawn removed it, or never made it */
     }
+  }
+
+  /** CNI DEL (with the record, or by id when there is none), then the named namespace goes. */
+  private async detachNetwork(ref: { id: string; spec: ContainerRef['spec'] }, h: Partial<NspawnHandle>, machine: string): Promise<void> {
+    let request;
+    try {
+      request = networkRequestFromSpec(ref.spec);
+    } catch {
+      request = undefined;
+    }
+    if (!h.netns && request?.mode !== 'bridge') return;
+    const name = h.netns ?? machine;
+    const nsPath = netnsPath(name);
+    await this.attacher().detach(ref.id, fs.existsSync(nsPath) ? nsPath : undefined, attachmentFromJson(h.network), request);
+    await deleteNamedNetns(name);
+  }
+
+  private attacher(): NetworkAttacher {
+    if (this.injectedAttacher) return this.injectedAttacher;
+    this.fallbackAttacher ??= createNetworkAttacher().attacher;
+    return this.fallbackAttacher;
   }
 
   private readExit(ref: ContainerRef): { exitCode: number; signal?: NodeJS.Signals } | undefined {

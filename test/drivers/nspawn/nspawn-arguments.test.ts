@@ -35,6 +35,12 @@ describe('nspawnArguments', () => {
     expect(a).toContain('--hostname=host1');
   });
 
+  it('joins the named namespace berth attached for bridge networking instead of --private-network', () => {
+    const a = nspawnArguments({ spec: base(), machine: 'm', directory: '/d', initPath: '/i', hostHostname: 'h', networkNamespacePath: '/run/netns/m' });
+    expect(a).toContain('--network-namespace-path=/run/netns/m');
+    expect(a).not.toContain('--private-network');
+  });
+
   it('maps a user namespace with one range to --private-users without chowning the tree', () => {
     const spec = base();
     spec.linux!.namespaces!.push({ type: 'user' });

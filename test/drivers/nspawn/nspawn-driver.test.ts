@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   capabilityNumber,
+  BERTH_ANNOTATIONS,
   defaultSpec,
   pollUntil,
   DEFAULT_CAPABILITIES,
@@ -153,6 +154,25 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     const lines = fs.readFileSync(`/proc/${leader}/cgroup`, 'utf8').trim().split('\n');
     for (const line of lines) expect(line).toContain(`/berth/${h.machine}`);
     await driver.delete(ref, true);
+    expect(traces(ref)).toEqual([]);
+  });
+
+  it('attaches bridge networking through CNI in a named namespace, and removes it on delete', async () => {
+    const ref = await create(spec(['sleep', '30'], (s) => {
+      s.annotations = { ...s.annotations, [BERTH_ANNOTATIONS.network]: 'bridge' };
+    }), { kind: 'log' });
+    const h = ref.handle as unknown as { netns: string; network: { ips: string[] } };
+    expect(fs.existsSync(`/run/netns/${h.netns}`)).toBe(true);
+    await driver.start(ref);
+    const io = captureStdio();
+    try {
+      expect(await driver.exec(ref, { args: ['sh', '-c', 'ip -o -4 addr show eth0 | awk "{print \\$4}"; ip route | grep -c default'], stdio: { stdin: null, stdout: io.stdout, stderr: io.stderr } })).toEqual({ exitCode: 0 });
+      expect(io.read().stdout).toBe(`${h.network.ips[0]}\n1\n`);
+    } finally {
+      io.close();
+    }
+    await driver.delete(ref, true);
+    expect(fs.existsSync(`/run/netns/${h.netns}`)).toBe(false);
     expect(traces(ref)).toEqual([]);
   });
 
