@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import type { Fingerprint } from '../../core';
+import { missingCniPlugins, type Fingerprint } from '../../core';
 import { cgroupVersion } from './nspawn-cgroup';
 
 const MACHINED_BINARIES = ['/lib/systemd/systemd-machined', '/usr/lib/systemd/systemd-machined'];
@@ -33,6 +33,12 @@ export function nspawnFingerprint(nspawnBinary: string, initPath: string | undef
   if (process.getuid?.() !== 0) return { ...base, available: false, reason: 'systemd-nspawn needs root', health: 'unhealthy' };
   if (!initPath) {
     return { ...base, available: false, reason: 'berth-nspawn-init is not built', installHint: 'npm run build (needs gcc and libc6-dev)', health: 'unhealthy' };
+  }
+  // Bridge networking needs the CNI plugins; everything else works without them.
+  const cni = missingCniPlugins();
+  attributes.cni = cni.missing.length === 0 ? 'plugins present (bridge networking)' : `missing ${cni.missing.join(', ')}`;
+  if (cni.missing.length > 0) {
+    return { ...base, available: true, health: 'degraded', reason: `bridge networking unavailable: CNI plugins ${cni.missing.join(', ')} missing`, installHint: cni.installHint };
   }
   return { ...base, available: true, health: 'healthy' };
 }
