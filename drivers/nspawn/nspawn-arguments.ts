@@ -18,6 +18,7 @@
  *   process.*            berth-nspawn-init: user, groups, umask, capabilities (all five sets),
  *                        rlimits, noNewPrivileges, oomScoreAdj, cwd, env (exactly the spec's)
  *   linux.maskedPaths / readonlyPaths   berth-nspawn-init, before it drops privileges
+ *   linux.sysctl         berth-nspawn-init, through a scratch procfs (nspawn's /proc/sys is read-only)
  *   linux.resources      not here: a cgroup berth manages (nspawn-cgroup.ts)
  */
 import type { Capabilities, Mount, Process, Spec } from '../../core';
@@ -154,6 +155,7 @@ export function initArguments(proc: Process, options: InitOptions): string[] {
   const out: string[] = [];
   const linux = options.spec.linux;
   if (options.init) {
+    for (const [key, value] of Object.entries(linux?.sysctl ?? {})) out.push('--sysctl', `${key}=${value}`);
     for (const p of linux?.maskedPaths ?? []) if (!NSPAWN_INACCESSIBLE.has(normalise(p))) out.push('--mask', p);
     for (const p of linux?.readonlyPaths ?? []) if (!NSPAWN_READONLY.has(normalise(p)) && !NSPAWN_INACCESSIBLE.has(normalise(p))) out.push('--readonly', p);
     if (proc.oomScoreAdj !== undefined) out.push('--oom-score-adj', String(proc.oomScoreAdj));

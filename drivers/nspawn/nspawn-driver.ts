@@ -110,6 +110,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     'mount.cgroup',
     'mount.readonly',
     'linux.maskedPaths',
+    'linux.sysctl',
     'linux.readonlyPaths',
     'resources.memory.limit',
     'resources.memory.reservation',

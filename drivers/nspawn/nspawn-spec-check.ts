@@ -14,6 +14,8 @@ export interface HostFacts {
 }
 
 const BIND_OPTIONS = new Set(['bind', 'rbind', 'ro', 'rw']);
+/** IPC namespace sysctls (as runc's list); fs.mqueue.* and net.* (with a network namespace) too. */
+const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
 
 export function specIssues(spec: Spec, facts: HostFacts): SpecIssue[] {
@@ -31,6 +33,14 @@ export function specIssues(spec: Spec, facts: HostFacts): SpecIssue[] {
     else if (gid.length !== 1 || gid[0]!.containerID !== 0 || gid[0]!.hostID !== uid[0]!.hostID || gid[0]!.size !== uid[0]!.size) {
       add('linux.gidMappings', 'systemd-nspawn maps gids with the same single range as uids');
     }
+  }
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
+    const field = `linux.sysctl["${key}"]`;
+    if (!/^[a-z0-9_]+(\.[a-z0-9_-]+)+$/.test(key)) add(field, 'not a sysctl name');
+    else if (!IPC_SYSCTLS.has(key) && !key.startsWith('fs.mqueue.') && !key.startsWith('net.')) add(field, 'not a namespaced sysctl: it would change the host');
+    else if (key.startsWith('net.') && !namespaces.has('network')) add(field, 'a net.* sysctl needs a network namespace');
+    else if (namespaces.has('user')) add(field, 'sysctls are not supported together with a user namespace (procfs cannot be mounted again there)');
+    if (/[\n\0]/.test(value)) add(field, 'the value contains a newline or NUL');
   }
   if (spec.hostname && !HOSTNAME.test(spec.hostname)) add('hostname', `"${spec.hostname}" is not a hostname systemd-nspawn accepts`);
   if (!spec.process?.args || spec.process.args.length === 0) add('process.args', 'a command is required');

@@ -5,12 +5,12 @@
  * container's payload (PID 1); `exec` runs it again through nsenter. It applies what nspawn cannot
  * express exactly, in runc's order, then execs the command with exactly the spec's environment:
  *
- *   masked and read-only paths (init only), oom_score_adj, rlimits, umask, capability bounding
+ *   namespaced sysctls, masked and read-only paths (init only), oom_score_adj, rlimits, umask, capability bounding
  *   set, groups, gid, uid (keeping capabilities), effective/permitted/inheritable and ambient
  *   capabilities, no_new_privs, cwd, execvp.
  *
  * Usage: berth-nspawn-init [OPTION]... -- COMMAND [ARG]...
- *   --mask PATH  --readonly PATH  --oom-score-adj N  --rlimit NUM:SOFT:HARD  --umask OCTAL
+ *   --sysctl KEY=VALUE  --mask PATH  --readonly PATH  --oom-score-adj N  --rlimit NUM:SOFT:HARD  --umask OCTAL
  *   --uid N  --gid N  --groups G1,G2 (may be empty)  --caps B:E:P:I:A (five hex masks)
  *   --nnp  --cwd DIR  --env NAME=VALUE (repeatable; the environment is exactly these)
  * Failures print "berth-nspawn-init: STEP: REASON" on stderr and exit 127 (command not found),
@@ -66,6 +66,37 @@ static void readonly_path(const char *p) {
     fail("readonly", p);
   }
   if (mount(p, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) != 0) fail("readonly", p);
+}
+
+/*
+ * Namespaced sysctls (KEY=VALUE, dotted): nspawn mounts /proc/sys read-only, so a fresh procfs of
+ * the container's own namespaces goes on a scratch folder, takes the writes and goes again.
+ */
+#define SYSCTL_PROC "/run/.berth/proc"
+static void apply_sysctls(const char **list, int n) {
+  if (n == 0) return;
+  if (mkdir(SYSCTL_PROC, 0700) != 0 && errno != EEXIST) fail("sysctl", SYSCTL_PROC);
+  if (mount("proc", SYSCTL_PROC, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) fail("sysctl", "mount proc");
+  for (int k = 0; k < n; k++) {
+    const char *eq = strchr(list[k], '=');
+    if (!eq) {
+      errno = EINVAL;
+      fail("sysctl", list[k]);
+    }
+    char file[512];
+    int len = snprintf(file, sizeof file, "%s/sys/%.*s", SYSCTL_PROC, (int)(eq - list[k]), list[k]);
+    if (len < 0 || (size_t)len >= sizeof file) {
+      errno = ENAMETOOLONG;
+      fail("sysctl", list[k]);
+    }
+    for (char *c = file + strlen(SYSCTL_PROC "/sys/"); *c; c++)
+      if (*c == '.') *c = '/';
+    int fd = open(file, O_WRONLY);
+    if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0) fail("sysctl", list[k]);
+    close(fd);
+  }
+  if (umount2(SYSCTL_PROC, MNT_DETACH) != 0) fail("sysctl", "umount");
+  rmdir(SYSCTL_PROC);
 }
 
 static uint64_t hex64(const char *s, const char **end) {
@@ -151,9 +182,9 @@ static void drop_bounding(const char *spec) {
 }
 
 int main(int argc, char **argv) {
-  const char *masks[MAX_LIST], *readonly[MAX_LIST], *rlimits[MAX_LIST];
+  const char *masks[MAX_LIST], *readonly[MAX_LIST], *rlimits[MAX_LIST], *sysctls[MAX_LIST];
   char *envs[1024];
-  int nmask = 0, nro = 0, nrl = 0, nenv = 0;
+  int nmask = 0, nro = 0, nrl = 0, nenv = 0, nsys = 0;
   const char *uid = NULL, *gid = NULL, *groups = NULL, *caps = NULL, *cwd = NULL, *oom = NULL, *umask_s = NULL;
   int nnp = 0, i = 1;
   for (; i < argc; i++) {
@@ -174,6 +205,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--mask") == 0 && nmask < MAX_LIST) masks[nmask++] = v;
     else if (strcmp(a, "--readonly") == 0 && nro < MAX_LIST) readonly[nro++] = v;
     else if (strcmp(a, "--rlimit") == 0 && nrl < MAX_LIST) rlimits[nrl++] = v;
+    else if (strcmp(a, "--sysctl") == 0 && nsys < MAX_LIST) sysctls[nsys++] = v;
     else if (strcmp(a, "--env") == 0 && nenv < 1023) envs[nenv++] = (char *)v;
     else if (strcmp(a, "--uid") == 0) uid = v;
     else if (strcmp(a, "--gid") == 0) gid = v;
@@ -193,6 +225,7 @@ int main(int argc, char **argv) {
   }
   envs[nenv] = NULL;
 
+  apply_sysctls(sysctls, nsys);
   for (int k = 0; k < nmask; k++) mask_path(masks[k]);
   for (int k = 0; k < nro; k++) readonly_path(readonly[k]);
   if (oom) {

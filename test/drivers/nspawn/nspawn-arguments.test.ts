@@ -156,6 +156,15 @@ describe('specIssues (refusals naming the field)', () => {
     expect(fields(spec)).toEqual(['linux.gidMappings']);
   });
 
+  it('refuses sysctls that are not namespaced, by key', () => {
+    const spec = base();
+    spec.linux!.sysctl = { 'kernel.shm_rmid_forced': '1', 'net.ipv4.ip_forward': '1', 'vm.swappiness': '10', 'kernel/../x': '1' };
+    expect(fields(spec)).toEqual(['linux.sysctl["vm.swappiness"]', 'linux.sysctl["kernel/../x"]']);
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'network');
+    spec.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+    expect(fields(spec)).toEqual(['linux.sysctl["net.ipv4.ip_forward"]']);
+  });
+
   it('refuses device rules on cgroup v2 only', () => {
     expect(fields(base(), { cgroupVersion: 2 })).toEqual(['linux.resources.devices']);
   });

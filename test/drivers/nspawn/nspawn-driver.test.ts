@@ -264,6 +264,15 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     }
   });
 
+  it('applies namespaced sysctls inside the container only', async () => {
+    const host = fs.readFileSync('/proc/sys/kernel/shm_rmid_forced', 'utf8');
+    const r = await run(spec(['sh', '-c', 'cat /proc/sys/kernel/shm_rmid_forced /proc/sys/net/ipv4/tcp_syncookies; grep -c /run/.berth/proc /proc/mounts'], (s) => {
+      s.linux!.sysctl = { 'kernel.shm_rmid_forced': host.trim() === '1' ? '0' : '1', 'net.ipv4.tcp_syncookies': '0' };
+    }));
+    expect(r.stdout).toBe(`${host.trim() === '1' ? '0' : '1'}\n0\n0\n`);
+    expect(fs.readFileSync('/proc/sys/kernel/shm_rmid_forced', 'utf8')).toBe(host);
+  });
+
   it('denies devices outside the spec rules and the default set (cgroup v1 devices controller)', async () => {
     // mknod of any node is allowed (as runc does); using one needs a rule.
     const script = 'head -c 4 /dev/urandom | wc -c; mknod /tmp/loop b 7 0; head -c 1 /tmp/loop 2>&1 >/dev/null | grep -c "not permitted"';
