@@ -27,6 +27,14 @@ import { RLIMITS } from '../../core/spec/rlimits';
 
 /** Where the helper appears inside the container (nspawn mounts a tmpfs on /run). */
 export const INIT_IN_CONTAINER = '/run/.berth/init';
+/** A folder of the state dir, bound read-only: the helper waits for `go` in it while prestart/createRuntime hooks run. */
+export const CONTROL_IN_CONTAINER = '/run/.berth/ctl';
+export const HOOKS_GO = 'go';
+
+/** Whether the spec has hooks that must run after nspawn made the namespaces, before the user's process. */
+export function hasCreateHooks(spec: Spec): boolean {
+  return (spec.hooks?.prestart ?? []).length + (spec.hooks?.createRuntime ?? []).length > 0;
+}
 
 /** Paths systemd-nspawn (252) already makes read-only, or hides: the helper need not redo them. */
 export const NSPAWN_READONLY: ReadonlySet<string> = new Set(['/proc/sys', '/proc/acpi', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sysrq-trigger']);
@@ -71,6 +79,8 @@ export interface NspawnArgumentsInput {
   /** Host hostname, used when the spec names none. */
   hostHostname: string;
   nspawnBinary?: string;
+  /** Host folder bound at CONTROL_IN_CONTAINER when the spec has prestart/createRuntime hooks. */
+  controlDir?: string;
   /** Bridge networking: the named namespace berth attached (instead of nspawn's --private-network). */
   networkNamespacePath?: string;
 }
@@ -117,7 +127,9 @@ export function nspawnArguments(input: NspawnArgumentsInput): string[] {
   if (userns) argv.push(`--private-users=${userns.hostID}:${userns.size}`, '--private-users-ownership=off');
   for (const m of spec.mounts ?? []) argv.push(...mountArguments(m));
   argv.push(`--bind-ro=${input.initPath}:${INIT_IN_CONTAINER}`);
-  argv.push(INIT_IN_CONTAINER, ...initArguments(spec.process!, { init: true, spec }));
+  const wait = hasCreateHooks(spec) && input.controlDir ? ['--wait-for', `${CONTROL_IN_CONTAINER}/${HOOKS_GO}`] : [];
+  if (wait.length > 0) argv.push(`--bind-ro=${input.controlDir}:${CONTROL_IN_CONTAINER}`);
+  argv.push(INIT_IN_CONTAINER, ...wait, ...initArguments(spec.process!, { init: true, spec }));
   return argv;
 }
 

@@ -36,10 +36,15 @@ import {
   type Feature,
   type Fingerprint,
   type JsonValue,
+  OCI_VERSION,
+  type OciState,
+  type OciStatus,
   type LogsRequest,
   type Resources,
 } from '../../core';
-import { INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
+import { hasCreateHooks, HOOKS_GO, INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
+import { runHooks, runHooksWarning } from './nspawn-hooks';
+import { leaderPid } from './nspawn-leader';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
 import { cgroupExists, cgroupManager, createCgroup, hybridUnifiedDir, removeTree, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
 import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn-supervisor';
@@ -101,6 +106,10 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     'userns.mappings',
     'network.bridge',
     'network.publish',
+    'hooks.prestart',
+    'hooks.createRuntime',
+    'hooks.poststart',
+    'hooks.poststop',
     'mount.bind',
     'mount.tmpfs',
     'mount.proc',
@@ -182,7 +191,9 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         hostHostname: os.hostname(),
         nspawnBinary: this.nspawnBinary(options),
         ...(netns ? { networkNamespacePath: netnsPath(netns) } : {}),
+        ...(hasCreateHooks(spec) ? { controlDir: this.controlDir(stateDir) } : {}),
       });
+      if (hasCreateHooks(spec)) fs.mkdirSync(this.controlDir(stateDir), { recursive: true });
       let stdio: { stdin: number | 'ignore'; stdout: number; stderr: number };
       if (request.stdio.kind === 'fds') {
         stdio = { stdin: request.stdio.stdin ?? 'ignore', stdout: request.stdio.stdout, stderr: request.stdio.stderr };
@@ -220,12 +231,62 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
       if (!isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
       return release(ref.stateDir, h.supervisorPid) ? true : undefined;
     }, 10000, 'the nspawn supervisor to be ready', 1);
+    if (hasCreateHooks(ref.spec)) await this.runCreateHooks(ref);
     // Running once the leader runs the user's command (or the container already ended).
     await pollUntil(() => {
       if (readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined) return true;
       const nspawnPid = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
       return nspawnPid !== undefined && readyLeader(nspawnPid) !== undefined ? true : undefined;
     }, 30000, 'the nspawn container to start', 1);
+    const poststart = ref.spec.hooks?.poststart ?? [];
+    if (poststart.length > 0) {
+      const s = await this.state(ref);
+      await runHooksWarning(poststart, this.ociState(ref, s.status, s.pid));
+    }
+  }
+
+  /**
+   * prestart and createRuntime hooks: nspawn has made the namespaces and runs the helper as the
+   * container's PID 1, which waits for `go` before anything of the user's runs. A failing hook
+   * ends the container and fails start.
+   */
+  private async runCreateHooks(ref: ContainerRef): Promise<void> {
+    const leader = await pollUntil(() => {
+      if (readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined) return -1;
+      const nspawnPid = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
+      const pid = nspawnPid === undefined ? undefined : leaderPid(nspawnPid);
+      if (pid === undefined) return undefined;
+      try {
+        return fs.readlinkSync(`/proc/${pid}/exe`) === INIT_IN_CONTAINER ? pid : undefined;
+      } catch {
+        return undefined;
+      }
+    }, 30000, 'the container\'s namespaces', 1);
+    if (leader < 0) return;
+    const state = this.ociState(ref, 'created', leader);
+    try {
+      await runHooks(ref.spec.hooks?.prestart, state);
+      await runHooks(ref.spec.hooks?.createRuntime, state);
+    } catch (err) {
+      await killAllExcept(this.handle(ref).cgroup, 'SIGKILL', new Set()).catch(() => undefined);
+      throw err;
+    }
+    fs.writeFileSync(path.join(this.controlDir(ref.stateDir), HOOKS_GO), '');
+  }
+
+  private ociState(ref: ContainerRef, status: OciStatus, pid: number | undefined): OciState {
+    return {
+      ociVersion: OCI_VERSION,
+      id: ref.id,
+      status,
+      ...(pid !== undefined && status !== 'stopped' ? { pid } : {}),
+      bundle: ref.bundle,
+      ...(ref.spec.annotations ? { annotations: ref.spec.annotations } : {}),
+    };
+  }
+
+  private controlDir(stateDir: string): string {
+    return path.join(stateDir, 'ctl');
   }
 
   async state(ref: ContainerRef): Promise<DriverState> {
@@ -294,6 +355,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     }
     if (force && cgroupExists(cgroup)) await killAllExcept(cgroup, 'SIGKILL', new Set());
     await this.cleanup(ref, machine, cgroup);
+    await runHooksWarning(ref.spec.hooks?.poststop, this.ociState(ref, 'stopped', undefined));
   }
 
   override async exec(ref: ContainerRef, request: ExecRequest): Promise<ExitResult> {

@@ -10,7 +10,7 @@
  *   capabilities, no_new_privs, cwd, execvp.
  *
  * Usage: berth-nspawn-init [OPTION]... -- COMMAND [ARG]...
- *   --sysctl KEY=VALUE  --mask PATH  --readonly PATH  --oom-score-adj N  --rlimit NUM:SOFT:HARD  --umask OCTAL
+ *   --wait-for PATH (first, until PATH exists)  --sysctl KEY=VALUE  --mask PATH  --readonly PATH  --oom-score-adj N  --rlimit NUM:SOFT:HARD  --umask OCTAL
  *   --uid N  --gid N  --groups G1,G2 (may be empty)  --caps B:E:P:I:A (five hex masks)
  *   --nnp  --cwd DIR  --env NAME=VALUE (repeatable; the environment is exactly these)
  * Failures print "berth-nspawn-init: STEP: REASON" on stderr and exit 127 (command not found),
@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef PR_CAP_AMBIENT
@@ -97,6 +98,12 @@ static void apply_sysctls(const char **list, int n) {
   }
   if (umount2(SYSCTL_PROC, MNT_DETACH) != 0) fail("sysctl", "umount");
   rmdir(SYSCTL_PROC);
+}
+
+/* Wait until `path` exists: berth runs the prestart/createRuntime hooks meanwhile. */
+static void wait_for(const char *path) {
+  struct timespec ms = {0, 1000000};
+  while (access(path, F_OK) != 0) nanosleep(&ms, NULL);
 }
 
 static uint64_t hex64(const char *s, const char **end) {
@@ -185,7 +192,7 @@ int main(int argc, char **argv) {
   const char *masks[MAX_LIST], *readonly[MAX_LIST], *rlimits[MAX_LIST], *sysctls[MAX_LIST];
   char *envs[1024];
   int nmask = 0, nro = 0, nrl = 0, nenv = 0, nsys = 0;
-  const char *uid = NULL, *gid = NULL, *groups = NULL, *caps = NULL, *cwd = NULL, *oom = NULL, *umask_s = NULL;
+  const char *uid = NULL, *gid = NULL, *groups = NULL, *caps = NULL, *cwd = NULL, *oom = NULL, *umask_s = NULL, *wait_path = NULL;
   int nnp = 0, i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
@@ -214,6 +221,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--cwd") == 0) cwd = v;
     else if (strcmp(a, "--oom-score-adj") == 0) oom = v;
     else if (strcmp(a, "--umask") == 0) umask_s = v;
+    else if (strcmp(a, "--wait-for") == 0) wait_path = v;
     else {
       errno = EINVAL;
       fail("usage", a);
@@ -225,6 +233,7 @@ int main(int argc, char **argv) {
   }
   envs[nenv] = NULL;
 
+  if (wait_path) wait_for(wait_path);
   apply_sysctls(sysctls, nsys);
   for (int k = 0; k < nmask; k++) mask_path(masks[k]);
   for (int k = 0; k < nro; k++) readonly_path(readonly[k]);

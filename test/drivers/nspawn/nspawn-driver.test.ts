@@ -273,6 +273,42 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     expect(fs.readFileSync('/proc/sys/kernel/shm_rmid_forced', 'utf8')).toBe(host);
   });
 
+  it('runs prestart/createRuntime hooks before the process, poststart after, poststop on delete', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-nspawn-hooks-'));
+    try {
+      const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${name}.json; [ -e ${dir}/ran ] && echo late > ${dir}/${name}.order || echo early > ${dir}/${name}.order`] });
+      const ref = await create(spec(['sh', '-c', 'touch /mnt/ran; sleep 30'], (s) => {
+        s.mounts!.push({ destination: '/mnt', type: 'bind', source: dir, options: ['rbind'] });
+        s.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], poststart: [hook('poststart')], poststop: [hook('poststop')] };
+      }), { kind: 'log' });
+      expect(fs.existsSync(path.join(dir, 'prestart.json'))).toBe(false);
+      await driver.start(ref);
+      for (const name of ['prestart', 'createRuntime']) {
+        const st = JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { id: string; status: string; pid: number };
+        expect(st).toMatchObject({ id: ref.id, status: 'created' });
+        expect(st.pid).toBeGreaterThan(0);
+        expect(fs.readFileSync(path.join(dir, `${name}.order`), 'utf8')).toBe('early\n');
+      }
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'poststart.json'), 'utf8'))).toMatchObject({ id: ref.id, status: 'running' });
+      expect(fs.existsSync(path.join(dir, 'poststop.json'))).toBe(false);
+      await driver.delete(ref, true);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'poststop.json'), 'utf8'))).toMatchObject({ id: ref.id, status: 'stopped' });
+      expect(traces(ref)).toEqual([]);
+
+      const failing = await create(spec(['sh', '-c', 'touch /mnt/never'], (s) => {
+        s.mounts!.push({ destination: '/mnt', type: 'bind', source: dir, options: ['rbind'] });
+        s.hooks = { prestart: [{ path: '/bin/false' }] };
+      }), { kind: 'log' });
+      await expect(driver.start(failing)).rejects.toThrow(/hook \/bin\/false failed/);
+      expect((await driver.wait(failing)).exitCode).not.toBe(0);
+      expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
+      await driver.delete(failing, false);
+      expect(traces(failing)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('denies devices outside the spec rules and the default set (cgroup v1 devices controller)', async () => {
     // mknod of any node is allowed (as runc does); using one needs a rule.
     const script = 'head -c 4 /dev/urandom | wc -c; mknod /tmp/loop b 7 0; head -c 1 /tmp/loop 2>&1 >/dev/null | grep -c "not permitted"';
