@@ -3,8 +3,8 @@
  * against ~100 ms for another Node process) that outlives the CLI. The script is a fixed constant;
  * every path and argument reaches it as a positional parameter, never as shell text.
  *
- *   1. writes 0 into each cgroup.procs file, joining berth's cgroup at create time (a v1 cgroup move
- *      costs milliseconds per hierarchy: done here, it overlaps the caller's own work),
+ *   1. writes 0 into each cgroup.procs file, joining berth's cgroup at create time (done here, it
+ *      overlaps the caller's own work between create and start),
  *   2. stops itself (SIGSTOP) until `start` sends SIGCONT (OCI create -> start: nothing of the
  *      user's runs before; no fifo, so no extra process to make one). `start` first writes
  *      STATE/go, so a supervisor that is still joining the cgroup when start comes goes straight on,
@@ -39,7 +39,7 @@ export interface SupervisorLaunch {
   stdio: { stdin: number | 'ignore'; stdout: number; stderr: number };
 }
 
-/** Start the supervisor; it blocks on the fifo until `release()`. Returns its pid. */
+/** Start the supervisor; it stops itself until `release()` (unless STATE/go is there already). Returns its pid. */
 export function launchSupervisor(launch: SupervisorLaunch): number {
   const args = ['-c', SUPERVISOR_SCRIPT, 'berth-nspawn-supervisor', launch.stateDir, String(launch.procsFiles.length), ...launch.procsFiles, ...launch.argv];
   const stdio: StdioOptions = [launch.stdio.stdin, launch.stdio.stdout, launch.stdio.stderr];
