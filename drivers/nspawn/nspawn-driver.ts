@@ -120,6 +120,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     'mount.readonly',
     'linux.maskedPaths',
     'linux.sysctl',
+    'linux.cgroupsPath',
     'linux.readonlyPaths',
     'resources.memory.limit',
     'resources.memory.reservation',
@@ -166,7 +167,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     assertRootfsUsable(spec, plan);
 
     const machine = this.machine(request);
-    const relPath = this.cgroupPath(options, machine);
+    const relPath = this.cgroupPath(options, machine, spec);
     let cgroup: CgroupHandle = plannedHandle(relPath);
     const unified = hybridUnifiedDir(relPath);
     const overlay = needsOverlay(plan);
@@ -347,7 +348,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   async delete(ref: ContainerRef, force: boolean): Promise<void> {
     const h = ref.handle as Partial<NspawnHandle>;
     const machine = h.machine ?? this.machine(ref);
-    const cgroup = h.cgroup ?? plannedHandle(this.cgroupPath(ref.options, machine));
+    const cgroup = h.cgroup ?? plannedHandle(this.cgroupPath(ref.options, machine, ref.spec));
     // Never started (created, or half-created): the waiting supervisor is all there is; it goes.
     const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
     if (supervisor && readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) === undefined && isSameProcess(supervisor, h.supervisorStart)) {
@@ -425,7 +426,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     // Frees, kills what is left, waits until empty and removes every directory (idempotent).
     if (cgroupExists(cgroup) && !removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);
     // Every process is gone now (the v1 hierarchies were emptied): nspawn's cgroup2 directories go too.
-    const unified = h.unified ?? hybridUnifiedDir(this.cgroupPath(ref.options ?? {}, machine));
+    const unified = h.unified ?? hybridUnifiedDir(this.cgroupPath(ref.options ?? {}, machine, ref.spec));
     if (unified && !removeTree(unified)) throw new BerthError('BACKEND_FAILED', `nspawn: could not remove ${unified}`);
     await this.detachNetwork(ref, h, machine);
     await removeOverlay(path.join(ref.stateDir, OVERLAY_DIR));
@@ -485,7 +486,9 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   }
 
   /** `<cgroupParent>/<machine>` in every hierarchy (drivers.json option cgroupParent, default "berth"). */
-  private cgroupPath(options: Readonly<Record<string, JsonValue>>, machine: string): string {
+  private cgroupPath(options: Readonly<Record<string, JsonValue>>, machine: string, spec: ContainerRef['spec']): string {
+    // linux.cgroupsPath (a path below every hierarchy's root, as runc's cgroupfs driver takes it).
+    if (spec.linux?.cgroupsPath) return spec.linux.cgroupsPath;
     return `${typeof options.cgroupParent === 'string' ? options.cgroupParent : 'berth'}/${machine}`;
   }
 

@@ -42,6 +42,10 @@ export function specIssues(spec: Spec, facts: HostFacts): SpecIssue[] {
     else if (namespaces.has('user')) add(field, 'sysctls are not supported together with a user namespace (procfs cannot be mounted again there)');
     if (/[\n\0]/.test(value)) add(field, 'the value contains a newline or NUL');
   }
+  const cgroupsPath = spec.linux?.cgroupsPath;
+  if (cgroupsPath !== undefined && (cgroupsPath.includes(':') || cgroupsPath.split('/').some((p) => p === '..' || p === '.') || cgroupsPath.replace(/\//g, '') === '')) {
+    add('linux.cgroupsPath', 'a cgroupfs path such as /berth/box1 (no systemd "slice:prefix:name" form: berth manages the cgroup, not systemd)');
+  }
   if (spec.hostname && !HOSTNAME.test(spec.hostname)) add('hostname', `"${spec.hostname}" is not a hostname systemd-nspawn accepts`);
   if (!spec.process?.args || spec.process.args.length === 0) add('process.args', 'a command is required');
 

@@ -165,6 +165,16 @@ describe('specIssues (refusals naming the field)', () => {
     expect(fields(spec)).toEqual(['linux.sysctl["net.ipv4.ip_forward"]']);
   });
 
+  it('refuses a systemd-style or escaping cgroupsPath', () => {
+    const spec = base();
+    for (const bad of ['system.slice:berth:box', '/a/../b', '/']) {
+      spec.linux!.cgroupsPath = bad;
+      expect(fields(spec)).toEqual(['linux.cgroupsPath']);
+    }
+    spec.linux!.cgroupsPath = '/berth/box1';
+    expect(fields(spec)).toEqual([]);
+  });
+
   it('refuses device rules on cgroup v2 only', () => {
     expect(fields(base(), { cgroupVersion: 2 })).toEqual(['linux.resources.devices']);
   });

@@ -309,6 +309,26 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     }
   });
 
+  it('puts the container in linux.cgroupsPath', async () => {
+    const parent = `berth-test-${crypto.randomBytes(3).toString('hex')}`;
+    try {
+      const ref = await create(spec(['sleep', '30'], (s) => { s.linux!.cgroupsPath = `/${parent}/box`; }), { kind: 'log' });
+      await driver.start(ref);
+      const leader = (await driver.state(ref)).pid!;
+      expect(fs.readFileSync(`/proc/${leader}/cgroup`, 'utf8')).toMatch(new RegExp(`^\\d+:memory:/${parent}/box$`, 'm'));
+      await driver.delete(ref, true);
+      expect(traces(ref)).toEqual([]);
+    } finally {
+      for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+        try {
+          fs.rmdirSync(path.join('/sys/fs/cgroup', h, parent));
+        } catch {
+          /* not made in this hierarchy */
+        }
+      }
+    }
+  });
+
   it('denies devices outside the spec rules and the default set (cgroup v1 devices controller)', async () => {
     // mknod of any node is allowed (as runc does); using one needs a rule.
     const script = 'head -c 4 /dev/urandom | wc -c; mknod /tmp/loop b 7 0; head -c 1 /tmp/loop 2>&1 >/dev/null | grep -c "not permitted"';
