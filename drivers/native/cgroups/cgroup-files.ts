@@ -2,7 +2,7 @@
  * Small helpers to read and write cgroupfs files. Every write is one `write(2)` of the whole value
  * (cgroupfs parses each write separately), and failures become CgroupError with file and value.
  */
-import { promises as fsp } from 'node:fs';
+import { fsp } from './cgroupfs-sync';
 import * as path from 'node:path';
 import { CgroupError } from './cgroup-error';
 import { SpecInvalidError } from '../../../core/errors/spec-invalid-error';

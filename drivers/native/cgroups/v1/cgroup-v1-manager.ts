@@ -2,7 +2,7 @@
  * cgroup v1 manager: one directory per hierarchy (`<mount>/<controller>/<relPath>`), limits
  * written per controller, the freezer for pause/resume and for a race-free kill of everything.
  */
-import { promises as fsp } from 'node:fs';
+import { fsp } from '../cgroupfs-sync';
 import * as path from 'node:path';
 import type { Resources } from '../../../../core/spec/oci-spec';
 import type { ContainerStats } from '../../../../core/driver/execution-driver';

@@ -5,7 +5,7 @@
  * Devices: with `callerAttachesDeviceFilter`, deviceFilter() gives the eBPF program the caller
  * attaches (device-filter.ts); without it only the default rule set is accepted (v2-devices.ts).
  */
-import { promises as fsp } from 'node:fs';
+import { fsp } from '../cgroupfs-sync';
 import * as path from 'node:path';
 import type { Resources } from '../../../../core/spec/oci-spec';
 import type { ContainerStats } from '../../../../core/driver/execution-driver';
