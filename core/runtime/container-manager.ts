@@ -227,11 +227,10 @@ export class ContainerManager {
 
   /** Load the record, the spec and the driver that created the container, and re-adopt it. */
   async open(id: string): Promise<{ record: ContainerRecord; ref: ContainerRef; driver: ExecutionDriver }> {
-    const record = await this.store.read(id);
+    const { record, spec } = await this.store.readContainer(id);
     if (record.phase !== 'created' || !record.handle) {
       throw new BerthError('STATE_CORRUPT', `container "${id}" was never fully created (a CLI died mid-create?); use delete --force`);
     }
-    const spec = await this.store.readSpec(id);
     const driver = await this.registry.get(record.driver);
     const ref: ContainerRef = { ...this.context(record, spec, driver), handle: record.handle };
     return { record, ref, driver };

@@ -1,5 +1,4 @@
-import * as fs from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerRecord } from './container-record';
 import type { Spec } from '../spec/oci-spec';
@@ -17,9 +16,15 @@ export function assertValidId(id: string): void {
 /**
  * Container records under a state root: `<root>/<id>/record.json` (written by rename, so a reader
  * never sees half a record), `<root>/<id>/config.json` (the spec as created), `<root>/<id>/driver/`
- * (the driver's own files). Mutations hold `<root>/<id>.lock`.
+ * (the driver's own files). Mutations hold `<root>/<id>.lock`. File operations are synchronous behind
+ * the promise API: they are a few small files, and each thread-pool round trip costs more than the
+ * operation itself on a loaded host (measured: ~15 ms per lifecycle with async fs).
  */
 export class StateStore {
+  private rootReady = false;
+  /** Parsed record + spec per id, valid while both files keep their inode and mtime. */
+  private readonly cache = new Map<string, { stamp: string; record: ContainerRecord; spec: Spec }>();
+
   constructor(readonly root: string) {}
 
   dir(id: string): string {
@@ -36,29 +41,35 @@ export class StateStore {
    */
   async claim(id: string, driver = ''): Promise<void> {
     assertValidId(id);
-    await fs.mkdir(this.root, { recursive: true, mode: 0o711 });
+    if (!this.rootReady) {
+      fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      this.rootReady = true;
+    }
     try {
-      await fs.mkdir(this.dir(id), { mode: 0o711 });
+      fs.mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new BerthError('CONTAINER_EXISTS', `container "${id}" already exists`);
       }
       throw err;
     }
-    await fs.mkdir(this.driverDir(id), { mode: 0o711 });
-    await fs.writeFile(path.join(this.dir(id), 'driver.name'), driver);
+    fs.mkdirSync(this.driverDir(id), { mode: 0o711 });
+    fs.writeFileSync(path.join(this.dir(id), 'driver.name'), driver);
   }
 
   /** The driver named at claim time, or undefined when even that file is gone. */
   async driverNameOf(id: string): Promise<string | undefined> {
-    const name = await fs.readFile(path.join(this.dir(id), 'driver.name'), 'utf8').catch(() => '');
-    return name.trim() || undefined;
+    try {
+      return fs.readFileSync(path.join(this.dir(id), 'driver.name'), 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async write(record: ContainerRecord, spec?: Spec): Promise<void> {
     const dir = this.dir(record.id);
-    if (spec) await writeAtomic(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
-    await writeAtomic(path.join(dir, 'record.json'), JSON.stringify(record, null, 2));
+    if (spec) writeAtomic(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+    writeAtomic(path.join(dir, 'record.json'), JSON.stringify(record, null, 2));
   }
 
   async read(id: string): Promise<ContainerRecord> {
@@ -66,10 +77,10 @@ export class StateStore {
     const file = path.join(this.dir(id), 'record.json');
     let text: string;
     try {
-      text = await fs.readFile(file, 'utf8');
+      text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        const dirExists = await fs.access(this.dir(id), fsConstants.F_OK).then(() => true, () => false);
+        const dirExists = fs.existsSync(this.dir(id));
         if (dirExists) throw new BerthError('STATE_CORRUPT', `container "${id}": record is missing (half-created?); use delete --force`);
         throw new BerthError('CONTAINER_NOT_FOUND', `container "${id}" does not exist`);
       }
@@ -84,27 +95,54 @@ export class StateStore {
     }
   }
 
+  /** Record and spec together, parsed once per process while the files are unchanged (a rename changes the inode). */
+  async readContainer(id: string): Promise<{ record: ContainerRecord; spec: Spec }> {
+    const stamp = this.stamp(id);
+    const hit = stamp ? this.cache.get(id) : undefined;
+    if (hit && hit.stamp === stamp) return { record: hit.record, spec: hit.spec };
+    const record = await this.read(id);
+    const spec = await this.readSpec(id);
+    if (stamp) this.cache.set(id, { stamp, record, spec });
+    return { record, spec };
+  }
+
+  private stamp(id: string): string | undefined {
+    try {
+      const r = fs.statSync(path.join(this.dir(id), 'record.json'));
+      const c = fs.statSync(path.join(this.dir(id), 'config.json'));
+      return `${r.ino}:${r.mtimeMs}:${r.size}/${c.ino}:${c.mtimeMs}:${c.size}`;
+    } catch {
+      return undefined;
+    }
+  }
+
   async readSpec(id: string): Promise<Spec> {
     const file = path.join(this.dir(id), 'config.json');
     try {
-      return JSON.parse(await fs.readFile(file, 'utf8')) as Spec;
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as Spec;
     } catch (err) {
       throw new BerthError('STATE_CORRUPT', `container "${id}": ${file} is unreadable; use delete --force`, { cause: err });
     }
   }
 
   async exists(id: string): Promise<boolean> {
-    return fs.access(this.dir(id), fsConstants.F_OK).then(() => true, () => false);
+    return fs.existsSync(this.dir(id));
   }
 
   async ids(): Promise<string[]> {
-    const entries = await fs.readdir(this.root, { withFileTypes: true }).catch(() => []);
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.root, { withFileTypes: true });
+    } catch {
+      return [];
+    }
     return entries.filter((e) => e.isDirectory() && ID_PATTERN.test(e.name)).map((e) => e.name).sort();
   }
 
   async remove(id: string): Promise<void> {
     assertValidId(id);
-    await fs.rm(this.dir(id), { recursive: true, force: true });
+    this.cache.delete(id);
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
   }
 
   lock<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -113,8 +151,8 @@ export class StateStore {
   }
 }
 
-async function writeAtomic(file: string, content: string): Promise<void> {
+function writeAtomic(file: string, content: string): void {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await fs.writeFile(tmp, content, { mode: 0o600 });
-  await fs.rename(tmp, file);
+  fs.writeFileSync(tmp, content, { mode: 0o600 });
+  fs.renameSync(tmp, file);
 }

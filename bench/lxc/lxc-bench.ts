@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+/**
+ * Start-to-exit latency of `/bin/true` on one busybox rootfs, in one run, interleaved round by round:
+ *  - raw: `lxc-execute -f CONF -- /bin/true`, CONF being the very config the driver renders for the
+ *    same spec (without berth's start gate: the driver's rawBaseline), spawned from Node;
+ *  - api: ContainerManager create + start + wait + delete through the lxc driver (in process);
+ *  - driver: the same four calls on the driver object alone (no records, no locks): berth's LXC
+ *    mechanism (supervisor, start gate) without the core's bookkeeping;
+ *  - cli: `berth run --rm --driver lxc -- /bin/true` (a new Node process each time).
+ * Prints JSON: medians and p90 in ms, and the API's and CLI's overhead over raw. Needs root, LXC, a build.
+ * Usage: node dist/bench/lxc/lxc-bench.js [--runs N]
+ */
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { ContainerManager, DriverRegistry, StateStore, type DriversConfig, type Logger } from '../../core';
+import { buildSpec } from '../../core/spec/spec-builder';
+import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
+
+const TOP = path.resolve(__dirname, '..', '..', '..');
+const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+function argValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function run(argv: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: env ?? process.env });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code ?? 255));
+  });
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function summary(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return { runs: s.length, medianMs: round(median), p90Ms: round(at(0.9)), minMs: round(s[0]!), maxMs: round(s[s.length - 1]!) };
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+async function main(): Promise<void> {
+  const runs = argValue('--runs', 25);
+  const rootfs = await ensureDefaultRootfs();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-lxc-bench-'));
+  const lxcpath = path.join(work, 'lxc');
+  fs.mkdirSync(lxcpath);
+  const stateRoot = path.join(work, 'state');
+  const configFile = path.join(work, 'drivers.json');
+  fs.writeFileSync(configFile, JSON.stringify({ preference: ['lxc'], drivers: { lxc: { module: path.join(TOP, 'dist', 'drivers', 'lxc'), options: { lxcpath } } } }));
+  const config: DriversConfig = { drivers: { lxc: { module: path.join(TOP, 'dist', 'drivers', 'lxc'), options: { lxcpath }, baseDir: work } }, preference: ['lxc'], hosts: [], sources: [configFile] };
+  const registry = new DriverRegistry(config);
+  const driver = await registry.get('lxc');
+  const manager = new ContainerManager(registry, new StateStore(stateRoot), quiet);
+  // The spec `berth run` builds for this driver: the default isolation it declares.
+  const spec = buildSpec({ rootfs, args: ['/bin/true'] }, driver.features).spec;
+  const devnull = fs.openSync('/dev/null', 'w');
+  // The raw reference: lxc-execute with the config the driver renders for this very spec, minus
+  // berth's start gate (the driver's rawBaseline, as `berth bench` uses it).
+  const raw0 = await driver.rawBaseline!.prepare(path.join(work, 'raw'), rootfs, ['/bin/true']);
+  const rawArgv = raw0.argv;
+
+  const samples = { raw: [] as number[], api: [] as number[], driver: [] as number[], cli: [] as number[] };
+  const failures: string[] = [];
+  const berth = path.join(TOP, 'bin', 'berth');
+  for (let i = 0; i < runs; i++) {
+    samples.raw.push(await timed(async () => {
+      const code = await run(rawArgv);
+      if (code !== 0) failures.push(`raw run ${i}: exit ${code}`);
+    }));
+    samples.api.push(await timed(async () => {
+      const id = `bench-api-${i}`;
+      await manager.create({ id, bundle: work, spec, driver, stdio: { kind: 'fds', stdin: null, stdout: devnull, stderr: devnull } });
+      await manager.start(id);
+      const r = await manager.wait(id);
+      await manager.delete(id, false);
+      if (r.exitCode !== 0) failures.push(`api run ${i}: exit ${r.exitCode}`);
+    }));
+    samples.driver.push(await timed(async () => {
+      const id = `bench-drv-${i}`;
+      const stateDir = path.join(work, id);
+      fs.mkdirSync(stateDir);
+      const request = { id, bundle: work, spec, stateDir, options: { lxcpath }, stdio: { kind: 'fds' as const, stdin: null, stdout: devnull, stderr: devnull } };
+      const ref = { ...request, handle: await driver.create(request) };
+      await driver.start(ref);
+      const r = await driver.wait(ref);
+      await driver.delete(ref, false);
+      fs.rmSync(stateDir, { recursive: true });
+      if (r.exitCode !== 0) failures.push(`driver run ${i}: exit ${r.exitCode}`);
+    }));
+    samples.cli.push(await timed(async () => {
+      const code = await run([process.execPath, berth, '--root', stateRoot, '--config', configFile, 'run', '--rm', '--driver', 'lxc', '--rootfs', rootfs, '--', '/bin/true']);
+      if (code !== 0) failures.push(`cli run ${i}: exit ${code}`);
+    }));
+  }
+  fs.closeSync(devnull);
+  const raw = summary(samples.raw);
+  const api = summary(samples.api);
+  const direct = summary(samples.driver);
+  const cli = summary(samples.cli);
+  const result = {
+    bench: 'lxc start-to-exit of /bin/true',
+    date: new Date().toISOString(),
+    host: { cpus: os.cpus().length, kernel: os.release(), lxc: (await driver.fingerprint()).version ?? '?' },
+    rootfs,
+    raw: { tool: 'lxc-execute -f CONF -- /bin/true', ...raw },
+    api: { path: 'ContainerManager create+start+wait+delete', ...api },
+    driver: { path: 'LxcDriver create+start+wait+delete (no ContainerManager)', ...direct },
+    cli: { path: 'berth run --rm --driver lxc -- /bin/true', ...cli },
+    apiOverheadPct: round(((api.medianMs - raw.medianMs) / raw.medianMs) * 100),
+    driverOverheadPct: round(((direct.medianMs - raw.medianMs) / raw.medianMs) * 100),
+    cliOverheadPct: round(((cli.medianMs - raw.medianMs) / raw.medianMs) * 100),
+    goal: 'apiOverheadPct <= 25',
+    failures,
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exitCode = failures.length > 0 ? 1 : 0;
+}
+
+void main();

@@ -1,0 +1,127 @@
+/**
+ * Start-to-exit of `/bin/true` on the same busybox rootfs, in the same run, interleaved:
+ *   raw        systemd-nspawn with the isolation berth's default spec asks for (read-only root,
+ *              private network) and the environment berth gives it (no own seccomp filter, no
+ *              /tmp tmpfs, critical logs only)
+ *   rawDefault systemd-nspawn with nspawn's own defaults (its seccomp filter on), for reference
+ *   rawSame    systemd-nspawn with exactly the argv and environment the driver gives it for the
+ *              default spec (helper included), run by spawnSync: nspawn's own share of the work
+ *   driver     the nspawn driver object alone: create + start + wait + delete
+ *   api        berth's ContainerManager in-process: create + start + wait + delete (default spec)
+ *   cli        `berth run --rm --driver nspawn` as a new process (includes Node's start-up)
+ * Prints JSON: medians (ms) of >= 20 runs each, and berth's overhead over `raw` in percent.
+ * Usage (as root, after `npm run build`): node dist/bench/nspawn/nspawn-bench.js [--runs N]
+ */
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ContainerManager, defaultSpec, DriverRegistry, loadDriversConfig, silentLogger, StateStore, validateSpec } from '../../core';
+import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
+import { NSPAWN_ENVIRONMENT, nspawnArguments } from '../../drivers/nspawn/nspawn-arguments';
+import { RawNspawnBaseline } from '../../drivers/nspawn/nspawn-raw-baseline';
+
+const ROOTFS = '/var/lib/berth/test-rootfs/busybox';
+
+async function main(): Promise<void> {
+  const runsArg = process.argv.indexOf('--runs');
+  const runs = Math.max(20, runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20);
+  const rootfs = await ensureDefaultRootfs(ROOTFS);
+  const top = path.resolve(__dirname, '../..');
+  const cli = path.join(top, 'cli/main.js');
+  const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-nspawn-'));
+  const registry = new DriverRegistry(loadDriversConfig([path.join(top, 'drivers.json')]));
+  const manager = new ContainerManager(registry, new StateStore(stateRoot), silentLogger);
+  const driver = await registry.get('nspawn');
+  const devnull = fs.openSync('/dev/null', 'w');
+  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', SYSTEMD_LOG_LEVEL: 'crit' };
+  const baseline = new RawNspawnBaseline();
+  const raw = await baseline.prepare(stateRoot, rootfs, ['/bin/true']);
+  const rawArgv = raw.argv.slice(1);
+
+  /** The default spec without seccomp (not supported by the nspawn driver; `berth run` trims it the same way). */
+  const benchSpec = () => {
+    const s = defaultSpec({ rootfs, args: ['/bin/true'] });
+    delete s.linux!.seccomp;
+    return validateSpec(s);
+  };
+  const cases: Record<string, () => Promise<void>> = {
+    raw: async () => check(spawnSync('systemd-nspawn', rawArgv, { env: raw.env, stdio: 'ignore' }).status),
+    rawSame: async () => {
+      const argv = nspawnArguments({ spec: benchSpec(), machine: `berth-bench-${process.pid}`, directory: rootfs, initPath: path.join(top, 'drivers/nspawn/berth-nspawn-init'), hostHostname: os.hostname() });
+      check(spawnSync(argv[0]!, argv.slice(1), { env: { ...NSPAWN_ENVIRONMENT }, stdio: 'ignore' }).status);
+    },
+    driver: async () => {
+      const id = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      const stateDir = fs.mkdtempSync(path.join(stateRoot, 'd-'));
+      const ctx = { id, bundle: stateRoot, spec: benchSpec(), stateDir, options: {} };
+      const handle = await driver.create({ ...ctx, stdio: { kind: 'fds', stdin: null, stdout: devnull, stderr: devnull } });
+      const ref = { ...ctx, handle };
+      await driver.start(ref);
+      check((await driver.wait(ref)).exitCode);
+      await driver.delete(ref, false);
+    },
+    rawDefault: async () => check(spawnSync('systemd-nspawn', rawArgv, { env, stdio: 'ignore' }).status),
+    api: async () => {
+      const id = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      await manager.create({ id, bundle: stateRoot, spec: benchSpec(), driver, stdio: { kind: 'fds', stdin: null, stdout: devnull, stderr: devnull } });
+      await manager.start(id);
+      check((await manager.wait(id)).exitCode);
+      await manager.delete(id, false);
+    },
+    cli: async () => check(spawnSync(process.execPath, [cli, '--root', stateRoot, 'run', '--rm', '--driver', 'nspawn', '--rootfs', rootfs, '--', '/bin/true'], { stdio: 'ignore' }).status),
+  };
+
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (const name of Object.keys(cases)) await cases[name]!(); // warm-up: page cache, first-use costs
+  for (let i = 0; i < runs; i++) {
+    for (const [name, fn] of Object.entries(cases)) {
+      const t0 = process.hrtime.bigint();
+      await fn();
+      samples[name]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  fs.rmSync(stateRoot, { recursive: true, force: true });
+  await baseline.cleanup(stateRoot); // the empty cgroups raw nspawn leaves at the hierarchy roots
+
+  const medians = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, round(median(v))]));
+  const overhead = (k: string) => round(((medians[k]! - medians.raw!) / medians.raw!) * 100);
+  const result = {
+    bench: 'nspawn start-to-exit of /bin/true',
+    date: new Date().toISOString(),
+    host: { kernel: os.release(), cpus: os.cpus().length, loadavg: os.loadavg().map(round) },
+    nspawnVersion: (await driver.fingerprint()).version ?? null,
+    rootfs,
+    runs,
+    medianMs: medians,
+    p90Ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, round(quantile(v, 0.9))])),
+    overheadPercentVsRaw: { rawSame: overhead('rawSame'), driver: overhead('driver'), api: overhead('api'), cli: overhead('cli') },
+    goal: { apiOverheadPercentAtMost: 25, met: overhead('api') <= 25 },
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+function check(code: number | null): void {
+  if (code !== 0) throw new Error(`a run exited ${code}`);
+}
+
+function median(v: number[]): number {
+  return quantile(v, 0.5);
+}
+
+function quantile(v: number[], q: number): number {
+  const s = [...v].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo]! + (s[Math.ceil(pos)]! - s[lo]!) * (pos - lo);
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`nspawn bench failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});

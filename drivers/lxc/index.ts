@@ -1,0 +1,18 @@
+/**
+ * The LXC driver's DI module: berth loads it because drivers.json names it, and reads `berthDriver`.
+ * drivers.json options: `lxcpath` (LXC's -P folder, default /var/lib/berth/lxc).
+ */
+import { ContainerModule } from 'inversify';
+import { ExecutionDriver, type DriverModuleExport } from '../../core';
+import { LxcDriver, LxcDriverOptions } from './lxc-driver';
+
+export const berthDriver: DriverModuleExport = {
+  apiVersion: 1,
+  createModule: (options) =>
+    new ContainerModule(({ bind }) => {
+      const lxcpath = typeof options.lxcpath === 'string' ? options.lxcpath : undefined;
+      bind<LxcDriverOptions>(LxcDriverOptions).toConstantValue(lxcpath ? { lxcpath } : {});
+      bind(LxcDriver).toSelf().inSingletonScope();
+      bind<ExecutionDriver>(ExecutionDriver).toService(LxcDriver);
+    }),
+};

@@ -1,0 +1,53 @@
+/** Small host-side facts and actions about a container's processes, read from /proc and cgroupfs. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { processCgroupDirs } from '../../vendor/lxc-ts-shim/src';
+
+/** The spec's process: the (first) child of LXC's init. */
+export function userProcess(initPid: number): number | undefined {
+  try {
+    const first = fs.readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What is at a host path: a folder, something else, or nothing. */
+export function probePath(p: string): 'dir' | 'file' | undefined {
+  try {
+    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the process's freezer cgroup is frozen or freezing (v1 freezer.state, v2 cgroup.freeze). */
+export function frozen(pid: number): boolean {
+  for (const dir of processCgroupDirs(pid)) {
+    try {
+      if (dir.includes('/freezer/')) return fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim() !== 'THAWED';
+      if (fs.existsSync(path.join(dir, 'cgroup.freeze'))) return fs.readFileSync(path.join(dir, 'cgroup.freeze'), 'utf8').trim() === '1';
+    } catch {
+      /* gone */
+    }
+  }
+  return false;
+}
+
+/** Create `file` with `text` unless it exists (first writer wins: the supervisor checks the same). */
+export function writeIfAbsent(file: string, text: string): void {
+  try {
+    fs.writeFileSync(file, text, { flag: 'wx' });
+  } catch {
+    /* already there */
+  }
+}
+
+export function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* gone */
+  }
+}
