@@ -8,3 +8,4 @@ export * from './network-store';
 export * from './network-attachment';
 export * from './network-attacher';
 export * from './network-module';
+export * from './container-network';

@@ -147,7 +147,7 @@ export class ContainerManager {
         opened = await this.open(id);
       } catch (err) {
         if (!force) throw err;
-        this.log.warn(`container "${id}": record unusable (${(err as Error).message}); cleaning up through the driver named at creation`);
+        this.log.warn(`container "${id}" was never fully created or its record is unusable; cleaning up through the driver named at creation`, { reason: (err as Error).message });
         await this.forceDeleteHalfCreated(id);
         await this.store.remove(id);
         return;
