@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 /**
- * Start-to-exit latency of `/bin/true` on one busybox rootfs, in one run, interleaved round by round:
+ * Start-to-exit latency of `/bin/true` on one busybox rootfs, in one run, interleaved round by round
+ * (the order of the paths rotates every round):
  *  - raw: `lxc-execute -f CONF -- /bin/true`, CONF being the very config the driver renders for the
  *    same spec (without berth's start gate: the driver's rawBaseline), spawned from Node;
  *  - api: ContainerManager create + start + wait + delete through the lxc driver (in process);
  *  - driver: the same four calls on the driver object alone (no records, no locks): berth's LXC
  *    mechanism (supervisor, start gate) without the core's bookkeeping;
  *  - cli: `berth run --rm --driver lxc -- /bin/true` (a new Node process each time).
+ * The first --warmup rounds (default 3) run every path the same way and are not recorded: they take
+ * the JIT and the page cache out of the first samples, for raw as much as for berth.
  * Prints JSON: medians and p90 in ms, and the API's and CLI's overhead over raw. Needs root, LXC, a build.
- * Usage: node dist/bench/lxc/lxc-bench.js [--runs N]
+ * Usage: node dist/bench/lxc/lxc-bench.js [--runs N] [--warmup N]
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
@@ -52,6 +55,7 @@ const round = (n: number) => Math.round(n * 100) / 100;
 
 async function main(): Promise<void> {
   const runs = argValue('--runs', 25);
+  const warmup = argValue('--warmup', 3);
   const rootfs = await ensureDefaultRootfs();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-lxc-bench-'));
   const lxcpath = path.join(work, 'lxc');
@@ -74,21 +78,23 @@ async function main(): Promise<void> {
   const samples = { raw: [] as number[], api: [] as number[], driver: [] as number[], cli: [] as number[] };
   const failures: string[] = [];
   const berth = path.join(TOP, 'bin', 'berth');
-  for (let i = 0; i < runs; i++) {
-    samples.raw.push(await timed(async () => {
+  // One round runs every path once; the order rotates round by round, so that no path always follows
+  // the same one (a container's teardown leaves kernel work, e.g. cgroup release, behind it).
+  const paths: Array<[keyof typeof samples, (i: number) => Promise<void>]> = [
+    ['raw', async (i) => {
       const code = await run(rawArgv);
       if (code !== 0) failures.push(`raw run ${i}: exit ${code}`);
-    }));
-    samples.api.push(await timed(async () => {
-      const id = `bench-api-${i}`;
+    }],
+    ['api', async (i) => {
+      const id = `bench-api-${i + warmup}`;
       await manager.create({ id, bundle: work, spec, driver, stdio: { kind: 'fds', stdin: null, stdout: devnull, stderr: devnull } });
       await manager.start(id);
       const r = await manager.wait(id);
       await manager.delete(id, false);
       if (r.exitCode !== 0) failures.push(`api run ${i}: exit ${r.exitCode}`);
-    }));
-    samples.driver.push(await timed(async () => {
-      const id = `bench-drv-${i}`;
+    }],
+    ['driver', async (i) => {
+      const id = `bench-drv-${i + warmup}`;
       const stateDir = path.join(work, id);
       fs.mkdirSync(stateDir);
       const request = { id, bundle: work, spec, stateDir, options: { lxcpath }, stdio: { kind: 'fds' as const, stdin: null, stdout: devnull, stderr: devnull } };
@@ -98,11 +104,16 @@ async function main(): Promise<void> {
       await driver.delete(ref, false);
       fs.rmSync(stateDir, { recursive: true });
       if (r.exitCode !== 0) failures.push(`driver run ${i}: exit ${r.exitCode}`);
-    }));
-    samples.cli.push(await timed(async () => {
+    }],
+    ['cli', async (i) => {
       const code = await run([process.execPath, berth, '--root', stateRoot, '--config', configFile, 'run', '--rm', '--driver', 'lxc', '--rootfs', rootfs, '--', '/bin/true']);
       if (code !== 0) failures.push(`cli run ${i}: exit ${code}`);
-    }));
+    }],
+  ];
+  for (let i = -warmup; i < runs; i++) {
+    if (i === 0) for (const list of Object.values(samples)) list.length = 0;
+    const shift = (i + warmup) % paths.length;
+    for (const [name, fn] of [...paths.slice(shift), ...paths.slice(0, shift)]) samples[name].push(await timed(() => fn(i)));
   }
   fs.closeSync(devnull);
   const raw = summary(samples.raw);
@@ -114,6 +125,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     host: { cpus: os.cpus().length, kernel: os.release(), lxc: (await driver.fingerprint()).version ?? '?' },
     rootfs,
+    warmupRounds: warmup,
     raw: { tool: 'lxc-execute -f CONF -- /bin/true', ...raw },
     api: { path: 'ContainerManager create+start+wait+delete', ...api },
     driver: { path: 'LxcDriver create+start+wait+delete (no ContainerManager)', ...direct },
