@@ -11,7 +11,11 @@
  * The first --warmup rounds (default 3) run every path the same way and are not recorded: they take
  * the JIT and the page cache out of the first samples, for raw as much as for berth.
  * Prints JSON: medians and p90 in ms, and the API's and CLI's overhead over raw. Needs root, LXC, a build.
- * Usage: node dist/bench/lxc/lxc-bench.js [--runs N] [--warmup N]
+ * --state-root DIR puts berth's state (records, and the driver's state folders, for the api, driver
+ * and cli paths alike) in a fresh folder below DIR instead of below the work folder in os.tmpdir():
+ * berth's default root is /run/berth, a tmpfs on a usual host; LXC's files (lxcpath) stay in the work
+ * folder for raw and berth alike.
+ * Usage: node dist/bench/lxc/lxc-bench.js [--runs N] [--warmup N] [--state-root DIR]
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
@@ -24,6 +28,25 @@ import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
 
 const TOP = path.resolve(__dirname, '..', '..', '..');
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+function argString(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+/** The file system type of the mount holding `dir` (from /proc/self/mountinfo: longest mount point prefix). */
+function fsType(dir: string): string {
+  let best = { point: '', type: '?' };
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    const point = fields[4];
+    const type = fields[fields.indexOf('-') + 1];
+    if (!point || !type) continue;
+    const under = dir === point || dir.startsWith(point.endsWith('/') ? point : `${point}/`);
+    if (under && point.length >= best.point.length) best = { point, type };
+  }
+  return best.type;
+}
 
 function argValue(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -60,7 +83,9 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-lxc-bench-'));
   const lxcpath = path.join(work, 'lxc');
   fs.mkdirSync(lxcpath);
-  const stateRoot = path.join(work, 'state');
+  const stateParent = argString('--state-root');
+  const stateRoot = stateParent ? fs.mkdtempSync(path.join(stateParent, 'berth-lxc-bench-state-')) : path.join(work, 'state');
+  fs.mkdirSync(stateRoot, { recursive: true });
   const configFile = path.join(work, 'drivers.json');
   fs.writeFileSync(configFile, JSON.stringify({ preference: ['lxc'], drivers: { lxc: { module: path.join(TOP, 'dist', 'drivers', 'lxc'), options: { lxcpath } } } }));
   const config: DriversConfig = { drivers: { lxc: { module: path.join(TOP, 'dist', 'drivers', 'lxc'), options: { lxcpath }, baseDir: work } }, preference: ['lxc'], hosts: [], sources: [configFile] };
@@ -95,7 +120,7 @@ async function main(): Promise<void> {
     }],
     ['driver', async (i) => {
       const id = `bench-drv-${i + warmup}`;
-      const stateDir = path.join(work, id);
+      const stateDir = path.join(stateRoot, `.${id}`);
       fs.mkdirSync(stateDir);
       const request = { id, bundle: work, spec, stateDir, options: { lxcpath }, stdio: { kind: 'fds' as const, stdin: null, stdout: devnull, stderr: devnull } };
       const ref = { ...request, handle: await driver.create(request) };
@@ -126,6 +151,8 @@ async function main(): Promise<void> {
     host: { cpus: os.cpus().length, kernel: os.release(), lxc: (await driver.fingerprint()).version ?? '?' },
     rootfs,
     warmupRounds: warmup,
+    stateRoot: { path: stateRoot, fs: fsType(stateRoot) },
+    lxcpath: { path: lxcpath, fs: fsType(lxcpath) },
     raw: { tool: 'lxc-execute -f CONF -- /bin/true', ...raw },
     api: { path: 'ContainerManager create+start+wait+delete', ...api },
     driver: { path: 'LxcDriver create+start+wait+delete (no ContainerManager)', ...direct },
@@ -138,6 +165,7 @@ async function main(): Promise<void> {
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   fs.rmSync(work, { recursive: true, force: true });
+  if (stateParent) fs.rmSync(stateRoot, { recursive: true, force: true });
   process.exitCode = failures.length > 0 ? 1 : 0;
 }
 
