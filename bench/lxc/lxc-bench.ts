@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 /**
- * Start-to-exit latency of `/bin/true` on one busybox rootfs, in one run, interleaved round by round:
+ * Start-to-exit latency of `/bin/true` on one busybox rootfs, in one run, interleaved round by round
+ * (the order of the paths rotates every round):
  *  - raw: `lxc-execute -f CONF -- /bin/true`, CONF being the very config the driver renders for the
  *    same spec (without berth's start gate: the driver's rawBaseline), spawned from Node;
  *  - api: ContainerManager create + start + wait + delete through the lxc driver (in process);
  *  - driver: the same four calls on the driver object alone (no records, no locks): berth's LXC
  *    mechanism (supervisor, start gate) without the core's bookkeeping;
  *  - cli: `berth run --rm --driver lxc -- /bin/true` (a new Node process each time).
+ * The first --warmup rounds (default 3) run every path the same way and are not recorded: they take
+ * the JIT and the page cache out of the first samples, for raw as much as for berth.
  * Prints JSON: medians and p90 in ms, and the API's and CLI's overhead over raw. Needs root, LXC, a build.
- * Usage: node dist/bench/lxc/lxc-bench.js [--runs N]
+ * --state-root DIR puts berth's state (records, and the driver's state folders, for the api, driver
+ * and cli paths alike) in a fresh folder below DIR instead of below the work folder in os.tmpdir():
+ * berth's default root is /run/berth, a tmpfs on a usual host; LXC's files (lxcpath) stay in the work
+ * folder for raw and berth alike.
+ * Usage: node dist/bench/lxc/lxc-bench.js [--runs N] [--warmup N] [--state-root DIR]
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
@@ -21,6 +28,25 @@ import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
 
 const TOP = path.resolve(__dirname, '..', '..', '..');
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+function argString(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+/** The file system type of the mount holding `dir` (from /proc/self/mountinfo: longest mount point prefix). */
+function fsType(dir: string): string {
+  let best = { point: '', type: '?' };
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    const point = fields[4];
+    const type = fields[fields.indexOf('-') + 1];
+    if (!point || !type) continue;
+    const under = dir === point || dir.startsWith(point.endsWith('/') ? point : `${point}/`);
+    if (under && point.length >= best.point.length) best = { point, type };
+  }
+  return best.type;
+}
 
 function argValue(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -52,11 +78,14 @@ const round = (n: number) => Math.round(n * 100) / 100;
 
 async function main(): Promise<void> {
   const runs = argValue('--runs', 25);
+  const warmup = argValue('--warmup', 3);
   const rootfs = await ensureDefaultRootfs();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-lxc-bench-'));
   const lxcpath = path.join(work, 'lxc');
   fs.mkdirSync(lxcpath);
-  const stateRoot = path.join(work, 'state');
+  const stateParent = argString('--state-root');
+  const stateRoot = stateParent ? fs.mkdtempSync(path.join(stateParent, 'berth-lxc-bench-state-')) : path.join(work, 'state');
+  fs.mkdirSync(stateRoot, { recursive: true });
   const configFile = path.join(work, 'drivers.json');
   fs.writeFileSync(configFile, JSON.stringify({ preference: ['lxc'], drivers: { lxc: { module: path.join(TOP, 'dist', 'drivers', 'lxc'), options: { lxcpath } } } }));
   const config: DriversConfig = { drivers: { lxc: { module: path.join(TOP, 'dist', 'drivers', 'lxc'), options: { lxcpath }, baseDir: work } }, preference: ['lxc'], hosts: [], sources: [configFile] };
@@ -74,22 +103,24 @@ async function main(): Promise<void> {
   const samples = { raw: [] as number[], api: [] as number[], driver: [] as number[], cli: [] as number[] };
   const failures: string[] = [];
   const berth = path.join(TOP, 'bin', 'berth');
-  for (let i = 0; i < runs; i++) {
-    samples.raw.push(await timed(async () => {
+  // One round runs every path once; the order rotates round by round, so that no path always follows
+  // the same one (a container's teardown leaves kernel work, e.g. cgroup release, behind it).
+  const paths: Array<[keyof typeof samples, (i: number) => Promise<void>]> = [
+    ['raw', async (i) => {
       const code = await run(rawArgv);
       if (code !== 0) failures.push(`raw run ${i}: exit ${code}`);
-    }));
-    samples.api.push(await timed(async () => {
-      const id = `bench-api-${i}`;
+    }],
+    ['api', async (i) => {
+      const id = `bench-api-${i + warmup}`;
       await manager.create({ id, bundle: work, spec, driver, stdio: { kind: 'fds', stdin: null, stdout: devnull, stderr: devnull } });
       await manager.start(id);
       const r = await manager.wait(id);
       await manager.delete(id, false);
       if (r.exitCode !== 0) failures.push(`api run ${i}: exit ${r.exitCode}`);
-    }));
-    samples.driver.push(await timed(async () => {
-      const id = `bench-drv-${i}`;
-      const stateDir = path.join(work, id);
+    }],
+    ['driver', async (i) => {
+      const id = `bench-drv-${i + warmup}`;
+      const stateDir = path.join(stateRoot, `.${id}`);
       fs.mkdirSync(stateDir);
       const request = { id, bundle: work, spec, stateDir, options: { lxcpath }, stdio: { kind: 'fds' as const, stdin: null, stdout: devnull, stderr: devnull } };
       const ref = { ...request, handle: await driver.create(request) };
@@ -98,11 +129,16 @@ async function main(): Promise<void> {
       await driver.delete(ref, false);
       fs.rmSync(stateDir, { recursive: true });
       if (r.exitCode !== 0) failures.push(`driver run ${i}: exit ${r.exitCode}`);
-    }));
-    samples.cli.push(await timed(async () => {
+    }],
+    ['cli', async (i) => {
       const code = await run([process.execPath, berth, '--root', stateRoot, '--config', configFile, 'run', '--rm', '--driver', 'lxc', '--rootfs', rootfs, '--', '/bin/true']);
       if (code !== 0) failures.push(`cli run ${i}: exit ${code}`);
-    }));
+    }],
+  ];
+  for (let i = -warmup; i < runs; i++) {
+    if (i === 0) for (const list of Object.values(samples)) list.length = 0;
+    const shift = (i + warmup) % paths.length;
+    for (const [name, fn] of [...paths.slice(shift), ...paths.slice(0, shift)]) samples[name].push(await timed(() => fn(i)));
   }
   fs.closeSync(devnull);
   const raw = summary(samples.raw);
@@ -114,6 +150,9 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     host: { cpus: os.cpus().length, kernel: os.release(), lxc: (await driver.fingerprint()).version ?? '?' },
     rootfs,
+    warmupRounds: warmup,
+    stateRoot: { path: stateRoot, fs: fsType(stateRoot) },
+    lxcpath: { path: lxcpath, fs: fsType(lxcpath) },
     raw: { tool: 'lxc-execute -f CONF -- /bin/true', ...raw },
     api: { path: 'ContainerManager create+start+wait+delete', ...api },
     driver: { path: 'LxcDriver create+start+wait+delete (no ContainerManager)', ...direct },
@@ -126,6 +165,7 @@ async function main(): Promise<void> {
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   fs.rmSync(work, { recursive: true, force: true });
+  if (stateParent) fs.rmSync(stateRoot, { recursive: true, force: true });
   process.exitCode = failures.length > 0 ? 1 : 0;
 }
 

@@ -70,6 +70,14 @@ export class StateStore {
     const dir = this.dir(record.id);
     if (spec) writeAtomic(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
     writeAtomic(path.join(dir, 'record.json'), JSON.stringify(record, null, 2));
+    // What was just written is what the next read would parse: keep it (copies, as callers may mutate theirs).
+    // A record-only write keeps the cached spec only while config.json is the one it was parsed from.
+    const previous = this.cache.get(record.id);
+    const stamp = this.stamp(record.id);
+    const specStamp = (st: string) => st.slice(st.indexOf('/'));
+    const known = spec ? structuredClone(spec) : previous && stamp && specStamp(previous.stamp) === specStamp(stamp) ? previous.spec : undefined;
+    if (known && stamp) this.cache.set(record.id, { stamp, record: structuredClone(record), spec: known });
+    else this.cache.delete(record.id);
   }
 
   async read(id: string): Promise<ContainerRecord> {

@@ -347,7 +347,9 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const h = handleOf(ref);
     const name = h.name ?? ref.id;
     const lxcpath = h.lxcpath ?? this.lxcpath(ref.options);
-    const supervisorAlive = () => h.supervisorPid !== undefined && isSameProcess(h.supervisorPid, h.supervisorStart);
+    // A zombie supervisor (exited, not yet reaped by the Node process that spawned it) has finished:
+    // waiting for its reaping would cost an event-loop turn and a timer on every delete.
+    const supervisorAlive = () => h.supervisorPid !== undefined && isSameProcess(h.supervisorPid, h.supervisorStart) && processState(h.supervisorPid) !== 'Z';
     const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
     // With a handle, act only while its supervisor lives (its pids are then still ours); a half-created
     // record ({} handle) has only the files to go by.
