@@ -126,6 +126,13 @@ export function hybridUnifiedDir(relPath: string, root = DEFAULT_CGROUP_ROOT): s
 
 /** Remove a cgroup directory tree children first; true when nothing is left. */
 export function removeTree(dir: string): boolean {
+  // Most cgroups have no child: one rmdir, without listing the folder's control files.
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+  }
   let clean = true;
   for (const d of treeDeepestFirst(dir)) {
     try {

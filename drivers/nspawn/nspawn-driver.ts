@@ -423,7 +423,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
       await pollUntil(() => (isSameProcess(supervisor, h.supervisorStart) ? undefined : true), 10000, 'the nspawn supervisor to exit', 1).catch(() => undefined);
     }
     // Frees, kills what is left, waits until empty and removes every directory (idempotent).
-    if (cgroupExists(cgroup) && !removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);
+    if (!removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);
     // Every process is gone now (the v1 hierarchies were emptied): nspawn's cgroup2 directories go too.
     const unified = h.unified ?? hybridUnifiedDir(this.cgroupPath(ref.options ?? {}, machine, ref.spec));
     if (unified && !removeTree(unified)) throw new BerthError('BACKEND_FAILED', `nspawn: could not remove ${unified}`);
