@@ -75,8 +75,11 @@ export function release(stateDir: string, supervisorPid: number): boolean {
 }
 
 export function readNumberFile(stateDir: string, name: string): number | undefined {
+  const file = path.join(stateDir, name);
+  // existsSync first: a missing file (the common case while polling) costs no thrown error.
+  if (!fs.existsSync(file)) return undefined;
   try {
-    const text = fs.readFileSync(path.join(stateDir, name), 'utf8').trim();
+    const text = fs.readFileSync(file, 'utf8').trim();
     return text === '' ? undefined : Number(text);
   } catch {
     return undefined;
