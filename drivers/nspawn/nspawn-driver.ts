@@ -48,7 +48,7 @@ import { isUserCommand, leaderPid } from './nspawn-leader';
 import { watchUntil } from './nspawn-watch';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
 import { cgroupExists, cgroupManager, createCgroup, hybridUnifiedDir, removeTree, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
-import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn-supervisor';
+import { launchSupervisor, readNumberFile, release, STATE_FILES, supervisorGone } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
 import { nspawnFingerprint } from './nspawn-fingerprint';
@@ -420,7 +420,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const h = (ref.handle ?? {}) as Partial<NspawnHandle>;
     const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
     if (supervisor) {
-      await pollUntil(() => (isSameProcess(supervisor, h.supervisorStart) ? undefined : true), 10000, 'the nspawn supervisor to exit', 1).catch(() => undefined);
+      await pollUntil(() => (supervisorGone(supervisor, h.supervisorStart) ? true : undefined), 10000, 'the nspawn supervisor to exit', 1).catch(() => undefined);
     }
     // Frees, kills what is left, waits until empty and removes every directory (idempotent).
     if (!removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);

@@ -16,6 +16,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { processStartTime } from '../../core';
 
 export const SUPERVISOR_SCRIPT = [
   'd=$1; n=$2; shift 2',
@@ -57,6 +58,17 @@ export function processState(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the supervisor has ended: gone, replaced (another start time), or a zombie (it has left
+ * its cgroups and closed everything; only its parent's reaping is left, which can be this very
+ * process when it created the container).
+ */
+export function supervisorGone(pid: number, startTime: number | undefined): boolean {
+  const st = processState(pid);
+  if (st === undefined || st === 'Z') return true;
+  return startTime !== undefined && processStartTime(pid) !== startTime;
 }
 
 /**
