@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
 [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund >/dev/null
 node scripts/build.js
-if [ "$#" -eq 0 ]; then set -- /bin/sh -c 'echo "hello from a berth container: pid $$"; id'; fi
-node dist/cli/main.js --debug run --rm -- "$@"
+if [ "$#" -eq 0 ]; then set -- /bin/sh -c 'echo "hello from a berth container: pid $$ on host $(hostname)"; id'; fi
+node dist/cli/main.js --debug run --rm --hostname berth-demo -- "$@"

@@ -32,7 +32,7 @@ export function latencyChart(latency: DriverLatency[], floor?: SampleStats): Pro
     data: { values: latencyRows(latency, floor) },
     mark: 'bar',
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: null, title: null },
+      y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
       x: { field: 'medianMs', type: 'quantitative', title: 'median ms' },
       color: { field: 'kind', type: 'nominal', title: null },
       tooltip: [{ field: 'p95Ms', title: 'p95 ms' }],

@@ -147,7 +147,7 @@ export class ContainerManager {
         opened = await this.open(id);
       } catch (err) {
         if (!force) throw err;
-        this.log.warn(`deleting container "${id}" without its driver: ${(err as Error).message}`);
+        this.log.warn(`container "${id}": record unusable (${(err as Error).message}); cleaning up through the driver named at creation`);
         await this.forceDeleteHalfCreated(id);
         await this.store.remove(id);
         return;

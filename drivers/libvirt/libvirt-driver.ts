@@ -27,8 +27,10 @@ import {
   type Feature,
   type Fingerprint,
   type LogsRequest,
+  type JsonValue,
   type Resources,
 } from '../../core';
+import { attachNetwork, detachNetwork } from './libvirt-network';
 import { DRIVER_NAME, lxcDomain, refuse, renderDomainXml } from './domain-xml';
 import { processOptions } from './init-arguments';
 import { readInitStatus, statusFile } from './init-status';
@@ -50,6 +52,8 @@ interface LibvirtHandle {
   /** berth-lxc-init, PID 1 inside the container. */
   initPid: number;
   initStart?: number;
+  /** The NetworkAttacher's record of a bridge-mode container. */
+  network?: JsonValue;
 }
 
 /** The folder holding berth-lxc-init: next to the compiled driver, or the build output when run from source. */
@@ -84,6 +88,8 @@ export class LibvirtDriver extends BaseDriver implements ExecutionDriver {
     'domainname',
     'namespace.pid',
     'namespace.network',
+    'network.bridge',
+    'network.publish',
     'namespace.mount',
     'namespace.ipc',
     'namespace.uts',
@@ -191,9 +197,13 @@ export class LibvirtDriver extends BaseDriver implements ExecutionDriver {
         return isSameProcess(handle.initPid, handle.initStart) ? undefined : { ...st, exitCode: 255 };
       }, 15000, 'berth-lxc-init to set the container up');
       if (!s.ready) throw new BerthError('BACKEND_FAILED', `the container's set-up failed: ${this.setupError(request)}`);
+      // The init waits on start.fifo: eth0 exists before the user's process runs.
+      const network = await attachNetwork(request.id, request.spec, handle.initPid);
+      if (network !== undefined) handle.network = network;
       return { ...handle };
     } catch (e) {
       await this.teardown(request, { domain: name, uuid });
+      await detachNetwork(request.id, request.spec, undefined, undefined).catch(() => undefined);
       this.removeFiles(dir);
       throw e;
     }
@@ -255,7 +265,13 @@ export class LibvirtDriver extends BaseDriver implements ExecutionDriver {
     const h = this.handle(ref) ?? this.handleFromFiles(ref);
     // The core has checked the status unless `force`; a created container's init is destroyed with the domain.
     void force;
+    const full = this.handle(ref);
+    const alive = full !== undefined && isSameProcess(full.initPid, full.initStart);
+    // While the namespace exists, so every plugin can undo its part; otherwise (init gone, or a
+    // half-created record without the init's pid) after the domain is gone, through a stand-in.
+    if (alive) await detachNetwork(ref.id, ref.spec, full.network, `/proc/${full.initPid}/ns/net`);
     if (h) await this.teardown(ref, h);
+    if (!alive) await detachNetwork(ref.id, ref.spec, full?.network, undefined);
     this.removeFiles(ref.stateDir);
   }
 
