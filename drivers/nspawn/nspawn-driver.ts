@@ -230,7 +230,10 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   async start(ref: ContainerRef): Promise<void> {
     const h = this.handle(ref);
     await pollUntil(() => {
-      if (!isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
+      // A short container can run and end, and its supervisor be reaped, between two checks: its
+      // files say so. Only a supervisor gone without starting nspawn is a failure.
+      const launched = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined;
+      if (!launched && !isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
       return release(ref.stateDir, h.supervisorPid) ? true : undefined;
     }, 10000, 'the nspawn supervisor to be ready', 1);
     if (hasCreateHooks(ref.spec)) await this.runCreateHooks(ref);

@@ -78,9 +78,14 @@ export function supervisorGone(pid: number, startTime: number | undefined): bool
 export function release(stateDir: string, supervisorPid: number): boolean {
   const go = path.join(stateDir, 'go');
   if (!fs.existsSync(go)) fs.writeFileSync(go, '');
-  if (readNumberFile(stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(stateDir, STATE_FILES.exit) !== undefined) return true;
+  const launched = (): boolean => readNumberFile(stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(stateDir, STATE_FILES.exit) !== undefined;
+  if (launched()) return true;
   const st = processState(supervisorPid);
-  if (st === undefined || st === 'Z') throw new Error('the nspawn supervisor is gone');
+  // Gone: a failure, unless it launched nspawn (and the container ended) since the check above.
+  if (st === undefined || st === 'Z') {
+    if (launched()) return true;
+    throw new Error('the nspawn supervisor is gone');
+  }
   if (st !== 'T') return false;
   process.kill(supervisorPid, 'SIGCONT');
   return true;
