@@ -86,7 +86,9 @@ async function main(): Promise<void> {
       const fn = cases[name]!;
       const spec = benchSpec();
       const t0 = process.hrtime.bigint();
-      await fn(spec);
+      await fn(spec).catch((err: Error) => {
+        throw new Error(`case ${name}, round ${i + 1}: ${err.message}`);
+      });
       samples[name]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
   }
