@@ -9,7 +9,7 @@
  *   driver     the nspawn driver object alone: create + start + wait + delete
  *   api        berth's ContainerManager in-process: create + start + wait + delete (default spec)
  *   cli        `berth run --rm --driver nspawn` as a new process (includes Node's start-up)
- * The cases run interleaved, in an order that rotates every round. Each gets a fresh validated spec
+ * The cases run interleaved, in a new (seeded, shuffled) order every round. Each gets a fresh validated spec
  * built before its clock starts. Prints JSON: medians (ms) of >= 20 runs each, and berth's overhead over `raw` in percent.
  * Usage (as root, after `npm run build`): node dist/bench/nspawn/nspawn-bench.js [--runs N]
  */
@@ -78,11 +78,13 @@ async function main(): Promise<void> {
 
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (const name of Object.keys(cases)) await cases[name]!(benchSpec()); // warm-up: page cache, first-use costs
-  // The order rotates every round: no case always follows the same one (the long cli case leaves
-  // the machine quiet, nspawn's network namespaces are torn down by the kernel after it exits).
+  // A new order every round (a seeded shuffle, the same in every run of the bench): no case always
+  // follows the same one. A fixed or rotated order did: `raw` always ran after the long, idle-ending
+  // cli case and `api` after rawDefault, whose network namespace the kernel tears down after exit.
   const names = Object.keys(cases);
+  const random = seededRandom(20261129);
   for (let i = 0; i < runs; i++) {
-    for (const name of names.map((_, k) => names[(k + i) % names.length]!)) {
+    for (const name of shuffle(names, random)) {
       const fn = cases[name]!;
       const spec = benchSpec();
       const t0 = process.hrtime.bigint();
@@ -110,6 +112,27 @@ async function main(): Promise<void> {
     goal: { apiOverheadPercentAtMost: 25, met: overhead('api') <= 25 },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+/** A small deterministic generator (mulberry32). */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 function check(code: number | null): void {
