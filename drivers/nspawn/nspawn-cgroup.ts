@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detectBerthCgroupManager, type BerthCgroupManager, type CgroupHandle } from '../native/cgroups/cgroup-manager';
-import { DEFAULT_CGROUP_ROOT, detectCgroupLayout } from '../native/cgroups/cgroup-layout';
+import { DEFAULT_CGROUP_ROOT, detectCgroupLayout as detectLayout, type CgroupLayout } from '../native/cgroups/cgroup-layout';
 import { normaliseCgroupPath, type CgroupWrite } from '../native/cgroups/cgroup-files';
 import { CgroupError } from '../native/cgroups/cgroup-error';
 import { signalPid } from '../native/cgroups/v1/cgroup-v1-manager';
@@ -22,6 +22,18 @@ import type { Resources } from '../../core';
 export type { CgroupHandle };
 
 let shared: BerthCgroupManager | undefined;
+const layouts = new Map<string, CgroupLayout>();
+const unifiedMounts = new Map<string, boolean>();
+
+/** The layout under `root`, read once per process (a dozen stat calls, on every create and delete otherwise). */
+function detectCgroupLayout(root: string): CgroupLayout {
+  let layout = layouts.get(root);
+  if (!layout) {
+    layout = detectLayout(root);
+    layouts.set(root, layout);
+  }
+  return layout;
+}
 
 /** The host's manager, detected once per process. */
 export function cgroupManager(): BerthCgroupManager {
@@ -104,11 +116,23 @@ function makeCpusetDirs(dir: string): void {
 export function hybridUnifiedDir(relPath: string, root = DEFAULT_CGROUP_ROOT): string | undefined {
   if (detectCgroupLayout(root).version === 2) return undefined;
   const mount = path.join(root, 'unified');
-  return fs.existsSync(path.join(mount, 'cgroup.controllers')) ? path.join(mount, normaliseCgroupPath(relPath)) : undefined;
+  let present = unifiedMounts.get(mount);
+  if (present === undefined) {
+    present = fs.existsSync(path.join(mount, 'cgroup.controllers'));
+    unifiedMounts.set(mount, present);
+  }
+  return present ? path.join(mount, normaliseCgroupPath(relPath)) : undefined;
 }
 
 /** Remove a cgroup directory tree children first; true when nothing is left. */
 export function removeTree(dir: string): boolean {
+  // Most cgroups have no child: one rmdir, without listing the folder's control files.
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+  }
   let clean = true;
   for (const d of treeDeepestFirst(dir)) {
     try {

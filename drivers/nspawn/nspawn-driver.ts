@@ -44,10 +44,11 @@ import {
 } from '../../core';
 import { hasCreateHooks, HOOKS_GO, INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
 import { runHooks, runHooksWarning } from './nspawn-hooks';
-import { leaderPid } from './nspawn-leader';
+import { isUserCommand, leaderPid } from './nspawn-leader';
+import { watchUntil } from './nspawn-watch';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
 import { cgroupExists, cgroupManager, createCgroup, hybridUnifiedDir, removeTree, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
-import { launchSupervisor, readNumberFile, release, STATE_FILES } from './nspawn-supervisor';
+import { launchSupervisor, readNumberFile, release, STATE_FILES, supervisorGone } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
 import { nspawnFingerprint } from './nspawn-fingerprint';
@@ -229,16 +230,24 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   async start(ref: ContainerRef): Promise<void> {
     const h = this.handle(ref);
     await pollUntil(() => {
-      if (!isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
+      // A short container can run and end, and its supervisor be reaped, between two checks: its
+      // files say so. Only a supervisor gone without starting nspawn is a failure.
+      const launched = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined;
+      if (!launched && !isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
       return release(ref.stateDir, h.supervisorPid) ? true : undefined;
     }, 10000, 'the nspawn supervisor to be ready', 1);
     if (hasCreateHooks(ref.spec)) await this.runCreateHooks(ref);
-    // Running once the leader runs the user's command (or the container already ended).
-    await pollUntil(() => {
+    // Running once the leader runs the user's command (or the container already ended): the exit
+    // file wakes this at once; the leader's exec is looked for every 2 ms (its pid found once).
+    let nspawnPid: number | undefined;
+    let leader: number | undefined;
+    await watchUntil(ref.stateDir, () => {
       if (readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined) return true;
-      const nspawnPid = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
-      return nspawnPid !== undefined && readyLeader(nspawnPid) !== undefined ? true : undefined;
-    }, 30000, 'the nspawn container to start', 1);
+      nspawnPid ??= readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
+      if (nspawnPid === undefined) return undefined;
+      leader ??= leaderPid(nspawnPid);
+      return leader !== undefined && isUserCommand(leader) ? true : undefined;
+    }, { timeoutMs: 30000, what: 'the nspawn container to start', pollMs: 2 });
     const poststart = ref.spec.hooks?.poststart ?? [];
     if (poststart.length > 0) {
       const s = await this.state(ref);
@@ -305,19 +314,12 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   }
 
   async wait(ref: ContainerRef): Promise<ExitResult> {
-    // The exit file every millisecond at first (short containers), backing off to 50 ms; the
-    // whole state (a supervisor that died without writing it) every 50 ms.
-    const started = Date.now();
-    let full = 0;
-    for (;;) {
-      if (this.readExit(ref)) break;
-      const elapsed = Date.now() - started;
-      if (elapsed - full >= 50) {
-        full = elapsed;
-        if ((await this.state(ref)).status === 'stopped') break;
-      }
-      await new Promise((r) => setTimeout(r, elapsed < 500 ? 1 : elapsed < 5000 ? 10 : 50));
-    }
+    // The exit file wakes this at once (inotify); every 50 ms, whether the supervisor died without writing it.
+    const h = this.handle(ref);
+    await watchUntil(ref.stateDir, () => {
+      if (this.readExit(ref)) return true;
+      return !h.supervisorPid || !isSameProcess(h.supervisorPid, h.supervisorStart) ? true : undefined;
+    }, { timeoutMs: 2 ** 31 - 1, what: 'the container to exit', pollMs: 50 });
     const exit = this.readExit(ref);
     if (!exit) return { exitCode: 255 };
     return { exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) };
@@ -421,10 +423,10 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const h = (ref.handle ?? {}) as Partial<NspawnHandle>;
     const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
     if (supervisor) {
-      await pollUntil(() => (isSameProcess(supervisor, h.supervisorStart) ? undefined : true), 10000, 'the nspawn supervisor to exit', 1).catch(() => undefined);
+      await pollUntil(() => (supervisorGone(supervisor, h.supervisorStart) ? true : undefined), 10000, 'the nspawn supervisor to exit', 1).catch(() => undefined);
     }
     // Frees, kills what is left, waits until empty and removes every directory (idempotent).
-    if (cgroupExists(cgroup) && !removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);
+    if (!removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);
     // Every process is gone now (the v1 hierarchies were emptied): nspawn's cgroup2 directories go too.
     const unified = h.unified ?? hybridUnifiedDir(this.cgroupPath(ref.options ?? {}, machine, ref.spec));
     if (unified && !removeTree(unified)) throw new BerthError('BACKEND_FAILED', `nspawn: could not remove ${unified}`);

@@ -26,14 +26,18 @@ export function leaderPid(nspawnPid: number): number | undefined {
 /** The leader once it runs the user's command, or undefined. */
 export function readyLeader(nspawnPid: number): number | undefined {
   const pid = leaderPid(nspawnPid);
-  if (pid === undefined) return undefined;
+  return pid !== undefined && isUserCommand(pid) ? pid : undefined;
+}
+
+/** Whether the leader `pid` has exec'd the user's command (no longer nspawn's code nor the helper). */
+export function isUserCommand(pid: number): boolean {
   let exe: string;
   try {
     exe = fs.readlinkSync(`/proc/${pid}/exe`);
   } catch {
-    return undefined;
+    return false;
   }
-  return exe.endsWith('systemd-nspawn') || exe === INIT_IN_CONTAINER ? undefined : pid;
+  return !(exe.endsWith('systemd-nspawn') || exe === INIT_IN_CONTAINER);
 }
 
 function nsOf(pid: number, type: string): string | undefined {

@@ -71,6 +71,7 @@ export async function mountOverlay(spec: Spec, plan: RootfsPlan, dir: string): P
 
 /** Unmount and remove the overlay folder; safe when it was never made. */
 export async function removeOverlay(dir: string): Promise<void> {
+  if (!fs.existsSync(dir)) return; // no overlay was made (the common case): nothing mounted, no mount table to read
   const merged = path.join(dir, 'merged');
   if (isMountPoint(merged)) {
     const r = await runCommand(['umount', merged], { allowFailure: true });

@@ -16,6 +16,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { processStartTime } from '../../core';
 
 export const SUPERVISOR_SCRIPT = [
   'd=$1; n=$2; shift 2',
@@ -60,23 +61,42 @@ export function processState(pid: number): string | undefined {
 }
 
 /**
+ * Whether the supervisor has ended: gone, replaced (another start time), or a zombie (it has left
+ * its cgroups and closed everything; only its parent's reaping is left, which can be this very
+ * process when it created the container).
+ */
+export function supervisorGone(pid: number, startTime: number | undefined): boolean {
+  const st = processState(pid);
+  if (st === undefined || st === 'Z') return true;
+  return startTime !== undefined && processStartTime(pid) !== startTime;
+}
+
+/**
  * Let the supervisor go on: true once it has started nspawn (or was woken from its stop), false
  * while it is still setting up. Writes STATE/go first, which it checks before stopping itself.
  */
 export function release(stateDir: string, supervisorPid: number): boolean {
   const go = path.join(stateDir, 'go');
   if (!fs.existsSync(go)) fs.writeFileSync(go, '');
-  if (readNumberFile(stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(stateDir, STATE_FILES.exit) !== undefined) return true;
+  const launched = (): boolean => readNumberFile(stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(stateDir, STATE_FILES.exit) !== undefined;
+  if (launched()) return true;
   const st = processState(supervisorPid);
-  if (st === undefined || st === 'Z') throw new Error('the nspawn supervisor is gone');
+  // Gone: a failure, unless it launched nspawn (and the container ended) since the check above.
+  if (st === undefined || st === 'Z') {
+    if (launched()) return true;
+    throw new Error('the nspawn supervisor is gone');
+  }
   if (st !== 'T') return false;
   process.kill(supervisorPid, 'SIGCONT');
   return true;
 }
 
 export function readNumberFile(stateDir: string, name: string): number | undefined {
+  const file = path.join(stateDir, name);
+  // existsSync first: a missing file (the common case while polling) costs no thrown error.
+  if (!fs.existsSync(file)) return undefined;
   try {
-    const text = fs.readFileSync(path.join(stateDir, name), 'utf8').trim();
+    const text = fs.readFileSync(file, 'utf8').trim();
     return text === '' ? undefined : Number(text);
   } catch {
     return undefined;
