@@ -154,7 +154,9 @@ export class ChrootDriver extends BaseDriver implements ExecutionDriver {
     const h = { ...this.supervisorFromFiles(ref), ...(ref.handle as Partial<ChrootHandle>) };
     const pid = this.readInitPid(ref);
     if (force && pid !== undefined) this.killQuietly(-pid, 'SIGKILL');
-    if (force && h.supervisorPid && isSameProcess(h.supervisorPid, h.supervisorStart)) this.killQuietly(h.supervisorPid, 'SIGKILL');
+    // A supervisor still alive here either waits on start.fifo (a created container, which OCI delete
+    // ends) or runs a live init (only reached with force): it goes in both cases.
+    if (h.supervisorPid && isSameProcess(h.supervisorPid, h.supervisorStart)) this.killQuietly(h.supervisorPid, 'SIGKILL');
     if (h.supervisorPid) {
       await pollUntil(() => (isSameProcess(h.supervisorPid!, h.supervisorStart) ? undefined : true), 5000, 'the supervisor to exit').catch(() => undefined);
     }

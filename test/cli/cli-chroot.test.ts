@@ -121,10 +121,12 @@ describe('bad input: one line, non-zero exit, nothing left', () => {
 
   test('an id that exists, and one that does not', () => {
     run(['create', '--driver', 'chroot', '--rootfs', rootfs, 'dup', '--', 'true']);
+    const supervisor = JSON.parse(run(['state', 'dup']).stdout).pid as number;
     const again = run(['create', '--driver', 'chroot', '--rootfs', rootfs, 'dup', '--', 'true']);
     expect(again.code).toBe(125);
     expect(again.stderr).toBe('berth: container "dup" already exists [CONTAINER_EXISTS]\n');
     expect(run(['delete', 'dup']).code).toBe(0);
+    expect(isAlive(supervisor)).toBe(false);
     const missing = run(['state', 'ghost']);
     expect(missing).toEqual({ code: 1, stdout: '', stderr: 'berth: container "ghost" does not exist [CONTAINER_NOT_FOUND]\n' });
     expect(leftovers()).toEqual([]);
