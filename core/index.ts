@@ -19,3 +19,4 @@ export * from './util/run-command';
 export * from './util/processes';
 export * from './util/log-files';
 export * from './network';
+export * from './util/output-capture';

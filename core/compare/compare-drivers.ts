@@ -6,6 +6,7 @@ import type { ExecutionDriver } from '../driver/execution-driver';
 import type { Spec } from '../spec/oci-spec';
 import type { ContainerManager } from '../runtime/container-manager';
 import { requiredFeatures } from '../driver/required-features';
+import { captureToFiles } from '../util/output-capture';
 
 export interface DriverRun {
   driver: string;
@@ -58,13 +59,12 @@ async function runOne(manager: ContainerManager, driver: ExecutionDriver, spec: 
   const refused = needs.filter((f) => !driver.features.has(f));
   const id = `compare-${driver.name}-${crypto.randomBytes(4).toString('hex')}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-compare-'));
-  const files = { stdout: path.join(dir, 'out'), stderr: path.join(dir, 'err') };
-  const fds = { stdout: fs.openSync(files.stdout, 'w+'), stderr: fs.openSync(files.stderr, 'w+') };
+  const io = captureToFiles(dir);
   const base = { driver: driver.name, honoured, refused };
   try {
     const t0 = performance.now();
     try {
-      await manager.create({ id, bundle: manager.store.dir(id), spec, driver, stdio: { kind: 'fds', stdin: null, ...fds } });
+      await manager.create({ id, bundle: manager.store.dir(id), spec, driver, stdio: { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr } });
     } catch (err) {
       const code = (err as { code?: string }).code;
       return { ...base, outcome: code === 'FEATURE_NOT_SUPPORTED' ? 'refused' : 'error', message: (err as Error).message };
@@ -82,8 +82,7 @@ async function runOne(manager: ContainerManager, driver: ExecutionDriver, spec: 
       ...base,
       outcome: 'ran',
       exitCode: exit.exitCode,
-      stdout: fs.readFileSync(files.stdout, 'utf8'),
-      stderr: fs.readFileSync(files.stderr, 'utf8'),
+      ...io.read(),
       createToRunningMs: Math.round((t1 - t0) * 10) / 10,
       totalMs: Math.round((t2 - t0) * 10) / 10,
       ...(peak !== undefined ? { peakMemoryBytes: peak } : {}),
@@ -92,8 +91,7 @@ async function runOne(manager: ContainerManager, driver: ExecutionDriver, spec: 
     return { ...base, outcome: 'error', message: (err as Error).message };
   } finally {
     await manager.delete(id, true).catch(() => undefined);
-    fs.closeSync(fds.stdout);
-    fs.closeSync(fds.stderr);
+    io.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -10,6 +10,7 @@ import { buildSpec } from '../spec/spec-builder';
 import { unsupportedRequirements } from '../driver/feature-check';
 import { BerthError } from '../errors/berth-error';
 import { FeatureNotSupportedError } from '../errors/feature-not-supported-error';
+import { captureToFiles } from '../util/output-capture';
 
 const CASE_TIMEOUT_MS = 60000;
 
@@ -63,7 +64,7 @@ async function runProcessCase(
   const missing = unsupportedRequirements(spec, driver.features);
   const lacksCaseFeature = c.features.some((f) => !driver.features.has(f));
   const id = newId();
-  const io = openCapture(env.scratch);
+  const io = captureToFiles(env.scratch);
   try {
     if (missing.length > 0 || lacksCaseFeature) {
       return await expectRefusal(manager, driver, id, spec, io, lacksCaseFeature && missing.length === 0);
@@ -156,21 +157,6 @@ async function runOperationCase(
   }
   if (lacking.length > 0) return { outcome: 'failed', detail: `driver does not declare ${lacking.join(', ')} but the operation worked: declare it` };
   return { outcome: 'honoured' };
-}
-
-function openCapture(dir: string) {
-  const files = { stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') };
-  const stdout = fs.openSync(files.stdout, 'w+');
-  const stderr = fs.openSync(files.stderr, 'w+');
-  return {
-    stdout,
-    stderr,
-    read: () => ({ stdout: fs.readFileSync(files.stdout, 'utf8'), stderr: fs.readFileSync(files.stderr, 'utf8') }),
-    close: () => {
-      fs.closeSync(stdout);
-      fs.closeSync(stderr);
-    },
-  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -1,20 +1,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { captureToFiles, type OutputCapture } from '../../core/util/output-capture';
 
-/** Temporary files standing in for a container's stdout/stderr, read back after it exits. */
-export function captureStdio(): { stdout: number; stderr: number; read: () => { stdout: string; stderr: string }; close: () => void } {
+/** Temporary files standing in for a container's stdout/stderr, read back after it exits; close removes them. */
+export function captureStdio(): OutputCapture {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-io-'));
-  const files = { stdout: path.join(dir, 'out'), stderr: path.join(dir, 'err') };
-  const stdout = fs.openSync(files.stdout, 'w+');
-  const stderr = fs.openSync(files.stderr, 'w+');
+  const capture = captureToFiles(dir);
   return {
-    stdout,
-    stderr,
-    read: () => ({ stdout: fs.readFileSync(files.stdout, 'utf8'), stderr: fs.readFileSync(files.stderr, 'utf8') }),
+    ...capture,
     close: () => {
-      fs.closeSync(stdout);
-      fs.closeSync(stderr);
+      capture.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
