@@ -194,6 +194,9 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
         const late = readExit(dir);
         if (late) return { status: 'stopped', exitCode: late.exitCode, ...(late.oomKilled ? { oomKilled: true } : {}) };
       }
+      // The monitor may have written the record and exited between the first read and the check above.
+      const last = readExit(dir);
+      if (last) return { status: 'stopped', exitCode: last.exitCode, ...(last.oomKilled ? { oomKilled: true } : {}) };
       return { status: 'stopped', exitCode: 255 };
     }
     if (!hasStarted(dir)) return { status: 'created', pid: h.initPid };
@@ -210,7 +213,8 @@ export class NativeDriver extends BaseDriver implements ExecutionDriver {
         return { exitCode: exit.exitCode, ...(signal ? { signal } : {}), ...(exit.oomKilled ? { oomKilled: true } : {}) };
       }
       const monitorAlive = isSameProcess(h.monitorPid, h.monitorStart);
-      if (!monitorAlive && !isSameProcess(h.initPid, h.initStart)) return { exitCode: 255 };
+      // The monitor writes the exit record, then exits: look once more before calling it unknown.
+      if (!monitorAlive && !isSameProcess(h.initPid, h.initStart) && !readExit(ref.stateDir)) return { exitCode: 255 };
       // With the monitor gone (SIGKILLed) only polling the init is left.
       await waitForFiles(ref.stateDir, [STATE_FILES.exit], monitorAlive ? 60000 : 100, () => isSameProcess(h.monitorPid, h.monitorStart));
     }
