@@ -75,6 +75,12 @@ stop() {
     while pid_alive "$pid"; do sleep 0.1; done
   fi
   rm -f "$pidfile" "$pidfile.starting" "$sock"
+  # dockerd leaves its default network namespace bind-mounted in its exec root: unmount what is ours.
+  if [ -d "$exec_root/netns" ]; then
+    for m in "$exec_root"/netns/*; do
+      mountpoint -q "$m" 2>/dev/null && umount "$m" 2>/dev/null || true
+    done
+  fi
   echo "dockerd.sh: stopped pid $pid" >&2
 }
 
