@@ -1,10 +1,15 @@
-# Builds berth-nspawn-init, the static helper systemd-nspawn runs as the container's payload.
+# Builds the nspawn driver's static helpers: berth-nspawn-init (the payload systemd-nspawn runs)
+# and berth-nspawn-supervisor (the per-container supervisor, and exec's cgroup join).
 # Called by scripts/build.js as: make -f native.mk OUT=<dist/drivers/nspawn>
 OUT ?= .
 CC ?= cc
 CFLAGS ?= -Os -Wall -Wextra -Werror
 
-$(OUT)/berth-nspawn-init: native/berth-nspawn-init.c
+all: $(OUT)/berth-nspawn-init $(OUT)/berth-nspawn-supervisor
+
+$(OUT)/%: native/%.c
 	@mkdir -p $(OUT)
 	$(CC) $(CFLAGS) -static -o $@ $<
 	strip $@
+
+.PHONY: all

@@ -48,7 +48,7 @@ import { isUserCommand, leaderPid } from './nspawn-leader';
 import { watchUntil } from './nspawn-watch';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
 import { cgroupExists, cgroupManager, createCgroup, hybridUnifiedDir, removeTree, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
-import { launchSupervisor, readNumberFile, release, STATE_FILES, supervisorGone } from './nspawn-supervisor';
+import { joinThenExecArguments, launchSupervisor, readNumberFile, release, STATE_FILES, SUPERVISOR_BINARY, supervisorGone } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
 import { nspawnFingerprint } from './nspawn-fingerprint';
@@ -71,12 +71,11 @@ interface NspawnHandle {
 const OVERLAY_DIR = 'overlay';
 const SUPERVISOR_PID_FILE = 'supervisor.pid';
 const PROPAGATE_DIR = '/run/systemd/nspawn/propagate';
-/** Joins berth's cgroup, then execs the rest (nsenter): a fixed script, arguments positional. */
-const JOIN_CGROUP_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"';
+const INIT_BINARY = 'berth-nspawn-init';
 
 /**
  * systemd-nspawn as a berth driver, on hosts with or without systemd as PID 1. nspawn runs with
- * --register=no --keep-unit under a small shell supervisor, inside a cgroup berth manages (limits,
+ * --register=no --keep-unit under a small static supervisor, inside a cgroup berth manages (limits,
  * pause, stats, kill --all); the process settings nspawn cannot express exactly are applied by the
  * static berth-nspawn-init helper that nspawn runs as the payload. See docs/drivers/nspawn.md.
  */
@@ -150,7 +149,8 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   readonly rawBaseline = new RawNspawnBaseline();
 
   async fingerprint(): Promise<Fingerprint> {
-    return nspawnFingerprint(this.nspawnBinary({}), this.findInit({}));
+    const init = this.findHelper({}, INIT_BINARY);
+    return nspawnFingerprint(this.nspawnBinary({}), init && this.findHelper({}, SUPERVISOR_BINARY) ? init : undefined);
   }
 
   async create(request: CreateRequest): Promise<DriverHandle> {
@@ -162,8 +162,9 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         throw new SpecInvalidError([{ path: `mounts[${i}].source`, message: `${m.source} does not exist (driver "nspawn")` }]);
       }
     });
-    const initPath = this.findInit(options);
-    if (!initPath) throw new BerthError('DRIVER_UNAVAILABLE', 'nspawn: berth-nspawn-init is not built (npm run build; needs gcc and libc6-dev)');
+    const initPath = this.findHelper(options, INIT_BINARY);
+    const supervisorPath = this.findHelper(options, SUPERVISOR_BINARY);
+    if (!initPath || !supervisorPath) throw new BerthError('DRIVER_UNAVAILABLE', `nspawn: ${initPath ? SUPERVISOR_BINARY : INIT_BINARY} is not built (npm run build; needs gcc and libc6-dev)`);
     const plan = rootfsPlan(spec);
     assertRootfsUsable(spec, plan);
 
@@ -205,7 +206,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         stdio = { stdin: 'ignore', stdout: opened[0]!, stderr: opened[1]! };
       }
       const procsFiles = [...cgroupManager().procsFiles(cgroup), ...(unified ? [path.join(unified, 'cgroup.procs')] : [])];
-      const pid = launchSupervisor({ stateDir, procsFiles, argv, env: this.nspawnEnvironment(options), stdio });
+      const pid = launchSupervisor({ binary: supervisorPath, stateDir, procsFiles, argv, env: this.nspawnEnvironment(options), stdio });
       fs.writeFileSync(path.join(stateDir, SUPERVISOR_PID_FILE), String(pid));
       const handle: NspawnHandle = {
         machine,
@@ -237,17 +238,20 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
       return release(ref.stateDir, h.supervisorPid) ? true : undefined;
     }, 10000, 'the nspawn supervisor to be ready', 1);
     if (hasCreateHooks(ref.spec)) await this.runCreateHooks(ref);
-    // Running once the leader runs the user's command (or the container already ended): the exit
-    // file wakes this at once; the leader's exec is looked for every 2 ms (its pid found once).
+    // Running once the leader runs the user's command (or the container already ended): the
+    // supervisor's STATE/running (written when the helper's exec closed the readiness pipe) or
+    // STATE/exit wakes this at once. The leader's exec is also looked for in /proc every 20 ms,
+    // for a helper or nspawn that does not pass the pipe on.
     let nspawnPid: number | undefined;
     let leader: number | undefined;
     await watchUntil(ref.stateDir, () => {
+      if (fs.existsSync(path.join(ref.stateDir, STATE_FILES.running))) return true;
       if (readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined) return true;
       nspawnPid ??= readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
       if (nspawnPid === undefined) return undefined;
       leader ??= leaderPid(nspawnPid);
       return leader !== undefined && isUserCommand(leader) ? true : undefined;
-    }, { timeoutMs: 30000, what: 'the nspawn container to start', pollMs: 2 });
+    }, { timeoutMs: 30000, what: 'the nspawn container to start', pollMs: 20 });
     const poststart = ref.spec.hooks?.poststart ?? [];
     if (poststart.length > 0) {
       const s = await this.state(ref);
@@ -378,8 +382,11 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const procs = [...cgroupManager().procsFiles(h.cgroup), ...(h.unified ? [path.join(h.unified, 'cgroup.procs')] : [])];
     const userns = (ref.spec.linux?.namespaces ?? []).some((n) => n.type === 'user') ? ['--user'] : [];
     const nsenter = ['nsenter', `--target=${leader}`, ...userns, '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd'];
-    const argv = ['-c', JOIN_CGROUP_SCRIPT, 'berth-nspawn-exec', String(procs.length), ...procs, ...nsenter, INIT_IN_CONTAINER, ...initArguments(execProc, { init: false, spec: ref.spec })];
-    const child = spawn('/bin/sh', argv, {
+    const supervisor = this.findHelper(ref.options, SUPERVISOR_BINARY);
+    if (!supervisor) throw new BerthError('DRIVER_UNAVAILABLE', `nspawn: ${SUPERVISOR_BINARY} is not built (npm run build)`);
+    // The supervisor program in its join mode: joins berth's cgroup, then execs nsenter (no shell).
+    const argv = joinThenExecArguments(procs, [...nsenter, INIT_IN_CONTAINER, ...initArguments(execProc, { init: false, spec: ref.spec })]);
+    const child = spawn(supervisor, argv, {
       env: { PATH: NSPAWN_ENVIRONMENT.PATH },
       stdio: [request.stdio.stdin ?? 'ignore', request.stdio.stdout, request.stdio.stderr],
     });
@@ -498,12 +505,16 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     return typeof options.nspawn === 'string' ? options.nspawn : 'systemd-nspawn';
   }
 
-  /** The built helper: next to this module in dist/, or dist/ seen from the sources (tests). */
-  private findInit(options: Readonly<Record<string, JsonValue>>): string | undefined {
+  /**
+   * A built native helper: the drivers.json option (`initHelper`, `supervisorHelper`), next to this
+   * module in dist/, or dist/ seen from the sources (tests).
+   */
+  private findHelper(options: Readonly<Record<string, JsonValue>>, name: typeof INIT_BINARY | typeof SUPERVISOR_BINARY): string | undefined {
+    const option = options[name === INIT_BINARY ? 'initHelper' : 'supervisorHelper'];
     const candidates = [
-      ...(typeof options.initHelper === 'string' ? [options.initHelper] : []),
-      path.join(__dirname, 'berth-nspawn-init'),
-      path.resolve(__dirname, '../../dist/drivers/nspawn/berth-nspawn-init'),
+      ...(typeof option === 'string' ? [option] : []),
+      path.join(__dirname, name),
+      path.resolve(__dirname, '../../dist/drivers/nspawn', name),
     ];
     return candidates.find((p) => fs.existsSync(p));
   }

@@ -1,38 +1,31 @@
 /**
- * The per-container supervisor: a detached POSIX shell (a few hundred microseconds to start,
- * against ~100 ms for another Node process) that outlives the CLI. The script is a fixed constant;
- * every path and argument reaches it as a positional parameter, never as shell text.
+ * The per-container supervisor: berth-nspawn-supervisor (native/berth-nspawn-supervisor.c), a small
+ * static program started detached, so it outlives the CLI; argv only, no shell. It
  *
- *   1. writes 0 into each cgroup.procs file, joining berth's cgroup at create time (done here, it
- *      overlaps the caller's own work between create and start),
+ *   1. writes 0 into each cgroup.procs file, joining berth's cgroup at create time (exit 125 when
+ *      it cannot),
  *   2. stops itself (SIGSTOP) until `start` sends SIGCONT (OCI create -> start: nothing of the
- *      user's runs before; no fifo, so no extra process to make one). `start` first writes
- *      STATE/go, so a supervisor that is still joining the cgroup when start comes goes straight on,
- *   3. starts systemd-nspawn with the caller's stdin restored (it inherits the cgroup), records its
- *      pid in STATE/nspawn.pid,
- *   4. waits for it and records its exit status in STATE/exit (one write; readers treat an empty
- *      file as not yet written).
+ *      user's runs before). `start` first writes STATE/go, so a supervisor that is still joining
+ *      the cgroup when start comes goes straight on,
+ *   3. starts systemd-nspawn with the caller's stdin (it inherits the cgroup), records its pid in
+ *      STATE/nspawn.pid,
+ *   4. writes STATE/running once berth-nspawn-init has exec'd the user's command (a pipe nspawn
+ *      passes to its payload as a socket-activation fd, closed by that exec),
+ *   5. waits for nspawn and records its exit status in STATE/exit (128+N for signal N).
+ * Each file is written whole in one write; readers treat an empty file as not yet written.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { processStartTime } from '../../core';
 
-export const SUPERVISOR_SCRIPT = [
-  'd=$1; n=$2; shift 2',
-  'while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 125; shift; n=$((n - 1)); done',
-  'exec 3<&0 </dev/null',
-  '[ -e "$d/go" ] || kill -STOP $$',
-  '"$@" <&3 3<&- &',
-  'echo $! > "$d/nspawn.pid"',
-  'exec 3<&-',
-  'wait $!',
-  'echo $? > "$d/exit"',
-].join('\n');
+export const SUPERVISOR_BINARY = 'berth-nspawn-supervisor';
 
-export const STATE_FILES = { nspawnPid: 'nspawn.pid', exit: 'exit', killed: 'killed' } as const;
+export const STATE_FILES = { nspawnPid: 'nspawn.pid', running: 'running', exit: 'exit', killed: 'killed' } as const;
 
 export interface SupervisorLaunch {
+  /** Host path of berth-nspawn-supervisor. */
+  binary: string;
   stateDir: string;
   procsFiles: readonly string[];
   argv: readonly string[];
@@ -42,12 +35,21 @@ export interface SupervisorLaunch {
 
 /** Start the supervisor; it stops itself until `release()` (unless STATE/go is there already). Returns its pid. */
 export function launchSupervisor(launch: SupervisorLaunch): number {
-  const args = ['-c', SUPERVISOR_SCRIPT, 'berth-nspawn-supervisor', launch.stateDir, String(launch.procsFiles.length), ...launch.procsFiles, ...launch.argv];
+  const args = ['--state', launch.stateDir, ...joinArguments(launch.procsFiles), '--', ...launch.argv];
   const stdio: StdioOptions = [launch.stdio.stdin, launch.stdio.stdout, launch.stdio.stderr];
-  const child = spawn('/bin/sh', args, { detached: true, stdio, env: launch.env });
+  const child = spawn(launch.binary, args, { detached: true, stdio, env: launch.env });
   child.unref();
-  if (child.pid === undefined) throw new Error('could not start the supervisor shell');
+  if (child.pid === undefined) throw new Error(`could not start ${launch.binary}`);
   return child.pid;
+}
+
+/** The supervisor's argv for `exec`: join the cgroup.procs files, then exec `argv` (exit 125 when a join fails). */
+export function joinThenExecArguments(procsFiles: readonly string[], argv: readonly string[]): string[] {
+  return [...joinArguments(procsFiles), '--', ...argv];
+}
+
+function joinArguments(procsFiles: readonly string[]): string[] {
+  return procsFiles.flatMap((f) => ['--join', f]);
 }
 
 /** The one-letter process state from /proc/PID/stat (`T` when stopped), or undefined when gone. */

@@ -15,6 +15,10 @@
  *   --nnp  --cwd DIR  --env NAME=VALUE (repeatable; the environment is exactly these)
  * Failures print "berth-nspawn-init: STEP: REASON" on stderr and exit 127 (command not found),
  * 126 (not executable) or 125 (set-up failed).
+ *
+ * Readiness: as the container's payload it gets berth-nspawn-supervisor's pipe as a socket-activation
+ * fd (LISTEN_FDS=1, fd 3, passed on by nspawn). It marks it close-on-exec, so the pipe closes exactly
+ * when the user's command is exec'd; a failure writes one byte into it first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,10 +44,25 @@
 #endif
 
 #define MAX_LIST 256
+#define READY_FD 3
+
+/* The supervisor's readiness pipe (fd 3), when nspawn passed it on; -1 otherwise. */
+static int ready_fd = -1;
 
 static void die(int code, const char *step, const char *what) {
-  fprintf(stderr, "berth-nspawn-init: %s: %s%s%s\n", step, what ? what : "", what ? ": " : "", strerror(errno));
+  int err = errno;
+  fprintf(stderr, "berth-nspawn-init: %s: %s%s%s\n", step, what ? what : "", what ? ": " : "", strerror(err));
+  if (ready_fd >= 0 && write(ready_fd, "!", 1) < 0) { /* the supervisor is gone: nothing to tell */ }
   exit(code);
+}
+
+/* Take the readiness pipe when nspawn passed exactly it (LISTEN_FDS=1 for PID 1, fd 3 a pipe). */
+static void take_ready_fd(void) {
+  const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+  struct stat st;
+  if (!fds || !pid || strcmp(fds, "1") != 0 || atol(pid) != (long)getpid()) return;
+  if (fstat(READY_FD, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  if (fcntl(READY_FD, F_SETFD, FD_CLOEXEC) == 0) ready_fd = READY_FD;
 }
 
 static void fail(const char *step, const char *what) { die(125, step, what); }
@@ -194,6 +213,7 @@ int main(int argc, char **argv) {
   int nmask = 0, nro = 0, nrl = 0, nenv = 0, nsys = 0;
   const char *uid = NULL, *gid = NULL, *groups = NULL, *caps = NULL, *cwd = NULL, *oom = NULL, *umask_s = NULL, *wait_path = NULL;
   int nnp = 0, i = 1;
+  take_ready_fd();
   for (; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--") == 0) {
