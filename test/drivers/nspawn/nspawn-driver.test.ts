@@ -126,6 +126,87 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     }
   });
 
+  it("start returns once the user's command runs; it inherits no readiness fd", async () => {
+    const io = captureStdio();
+    try {
+      const ref = await create(spec(['sh', '-c', 'ls /proc/$$/fd; exec sleep 30']), { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr });
+      await driver.start(ref);
+      const s = await driver.state(ref);
+      expect(s.status).toBe('running');
+      expect(fs.readlinkSync(`/proc/${s.pid}/exe`)).not.toBe('/run/.berth/init');
+      expect(fs.readlinkSync(`/proc/${s.pid}/exe`)).not.toMatch(/systemd-nspawn$/);
+      expect(fs.existsSync(path.join(ref.stateDir, 'running'))).toBe(true);
+      await pollUntil(() => (io.read().stdout.includes('2\n') ? true : undefined), 10000, 'the fd list');
+      expect(io.read().stdout.trim().split(/\s+/).map(Number).filter((fd) => fd < 10)).toEqual([0, 1, 2]);
+      await driver.delete(ref, true);
+      expect(traces(ref)).toEqual([]);
+    } finally {
+      io.close();
+    }
+  });
+
+  it('reports a command that cannot be run (127) without calling it running', async () => {
+    const io = captureStdio();
+    try {
+      const ref = await create(spec(['/nonexistent/berth']), { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr });
+      await driver.start(ref);
+      expect(await driver.wait(ref)).toEqual({ exitCode: 127 });
+      expect(fs.existsSync(path.join(ref.stateDir, 'running'))).toBe(false);
+      expect(io.read().stderr).toMatch(/berth-nspawn-init: exec: \/nonexistent\/berth/);
+      await driver.delete(ref, false);
+      expect(traces(ref)).toEqual([]);
+    } finally {
+      io.close();
+    }
+  });
+
+  it('kill before start ends the created container with the signal; nothing of the user runs', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-nspawn-kill-'));
+    try {
+      const s = spec(['sh', '-c', 'echo ran > /mnt/ran'], (x) => x.mounts!.push({ destination: '/mnt', type: 'bind', source: dir, options: ['rbind'] }));
+      const ref = await create(s, { kind: 'log' });
+      const supervisor = (ref.handle as unknown as { supervisorPid: number }).supervisorPid;
+      expect((await driver.state(ref)).status).toBe('created');
+      await driver.kill(ref, 'SIGTERM', false);
+      expect(await driver.state(ref)).toEqual({ status: 'stopped', exitCode: 143 });
+      expect(await driver.wait(ref)).toEqual({ exitCode: 143, signal: 'SIGTERM' });
+      await driver.delete(ref, false);
+      expect(traces(ref)).toEqual([]);
+      expect(fs.existsSync(path.join(dir, 'ran'))).toBe(false);
+      expect(fs.existsSync(path.join(ref.stateDir, 'nspawn.pid'))).toBe(false);
+      expect(() => process.kill(supervisor, 0)).toThrow();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a cgroup the supervisor cannot join, at start, leaving nothing', async () => {
+    // A fresh v1 cpuset cgroup has no cpus: no task can join it (ENOSPC). berth copies them down
+    // only into cgroups it makes, so a linux.cgroupsPath made beforehand stays unjoinable.
+    const cpuset = '/sys/fs/cgroup/cpuset';
+    if (!fs.existsSync(path.join(cpuset, 'cpuset.cpus'))) return; // cgroup v2: no such state
+    const parent = `berth-test-${crypto.randomBytes(3).toString('hex')}`;
+    fs.mkdirSync(path.join(cpuset, parent, 'box'), { recursive: true });
+    const io = captureStdio();
+    try {
+      const ref = await create(spec(['true'], (s) => { s.linux!.cgroupsPath = `/${parent}/box`; }), { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr });
+      await expect(driver.start(ref)).rejects.toMatchObject({ code: 'BACKEND_FAILED', message: expect.stringMatching(/supervisor is gone/) });
+      expect(io.read().stderr).toMatch(/berth-nspawn-supervisor: join cgroup: .*cpuset.*cgroup\.procs/);
+      expect(fs.existsSync(path.join(ref.stateDir, 'nspawn.pid'))).toBe(false);
+      await driver.delete(ref, false);
+      expect(traces(ref)).toEqual([]);
+    } finally {
+      io.close();
+      for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+        try {
+          fs.rmdirSync(path.join('/sys/fs/cgroup', h, parent));
+        } catch {
+          /* not made in this hierarchy */
+        }
+      }
+    }
+  });
+
   it('create does not run the process; start does; delete leaves nothing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-nspawn-mark-'));
     try {
