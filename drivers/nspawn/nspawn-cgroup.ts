@@ -124,15 +124,16 @@ export function hybridUnifiedDir(relPath: string, root = DEFAULT_CGROUP_ROOT): s
   return present ? path.join(mount, normaliseCgroupPath(relPath)) : undefined;
 }
 
+/** The subgroups nspawn makes in its own cgroup (name=systemd and cgroup2 hierarchies). */
+const NSPAWN_SUBGROUPS = ['payload', 'supervisor'];
+
 /** Remove a cgroup directory tree children first; true when nothing is left. */
 export function removeTree(dir: string): boolean {
-  // Most cgroups have no child: one rmdir, without listing the folder's control files.
-  try {
-    fs.rmdirSync(dir);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-  }
+  // Most cgroups have no child, or only nspawn's own: plain rmdirs, without listing the folder's control files.
+  if (tryRmdir(dir)) return true;
+  let children = false;
+  for (const sub of NSPAWN_SUBGROUPS) if (tryRmdir(path.join(dir, sub))) children = true;
+  if (children && tryRmdir(dir)) return true;
   let clean = true;
   for (const d of treeDeepestFirst(dir)) {
     try {
@@ -142,6 +143,16 @@ export function removeTree(dir: string): boolean {
     }
   }
   return clean;
+}
+
+/** rmdir, true when `dir` is gone (removed now, or absent). */
+function tryRmdir(dir: string): boolean {
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 export function cgroupExists(handle: CgroupHandle): boolean {

@@ -54,6 +54,17 @@ import { readyLeader } from './nspawn-leader';
 import { nspawnFingerprint } from './nspawn-fingerprint';
 import { RawNspawnBaseline } from './nspawn-raw-baseline';
 
+const resolvedBinaries = new Map<string, string>();
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** What a later process needs to find the container again (stored in the record). */
 interface NspawnHandle {
   machine: string;
@@ -72,6 +83,8 @@ const OVERLAY_DIR = 'overlay';
 const SUPERVISOR_PID_FILE = 'supervisor.pid';
 const PROPAGATE_DIR = '/run/systemd/nspawn/propagate';
 const INIT_BINARY = 'berth-nspawn-init';
+/** How often start looks for the leader's exec in /proc when no STATE/running came (ms). */
+const RUNNING_POLL_MS = 20;
 
 /**
  * systemd-nspawn as a berth driver, on hosts with or without systemd as PID 1. nspawn runs with
@@ -192,7 +205,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         directory,
         initPath,
         hostHostname: os.hostname(),
-        nspawnBinary: this.nspawnBinary(options),
+        nspawnBinary: this.resolvedNspawn(options),
         ...(netns ? { networkNamespacePath: netnsPath(netns) } : {}),
         ...(hasCreateHooks(spec) ? { controlDir: this.controlDir(stateDir) } : {}),
       });
@@ -206,8 +219,8 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         stdio = { stdin: 'ignore', stdout: opened[0]!, stderr: opened[1]! };
       }
       const procsFiles = [...cgroupManager().procsFiles(cgroup), ...(unified ? [path.join(unified, 'cgroup.procs')] : [])];
+      // The supervisor records its pid in STATE/supervisor.pid itself (for a record without a handle).
       const pid = launchSupervisor({ binary: supervisorPath, stateDir, procsFiles, argv, env: this.nspawnEnvironment(options), stdio });
-      fs.writeFileSync(path.join(stateDir, SUPERVISOR_PID_FILE), String(pid));
       const handle: NspawnHandle = {
         machine,
         supervisorPid: pid,
@@ -230,33 +243,58 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
 
   async start(ref: ContainerRef): Promise<void> {
     const h = this.handle(ref);
-    await pollUntil(() => {
-      // A short container can run and end, and its supervisor be reaped, between two checks: its
-      // files say so. Only a supervisor gone without starting nspawn is a failure.
-      const launched = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined;
-      if (!launched && !isSameProcess(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
-      return release(ref.stateDir, h.supervisorPid) ? true : undefined;
-    }, 10000, 'the nspawn supervisor to be ready', 1);
-    if (hasCreateHooks(ref.spec)) await this.runCreateHooks(ref);
-    // Running once the leader runs the user's command (or the container already ended): the
-    // supervisor's STATE/running (written when the helper's exec closed the readiness pipe) or
-    // STATE/exit wakes this at once. The leader's exec is also looked for in /proc every 20 ms,
-    // for a helper or nspawn that does not pass the pipe on.
-    let nspawnPid: number | undefined;
-    let leader: number | undefined;
+    const hooks = hasCreateHooks(ref.spec);
+    // One watch of the state folder (inotify) for the whole start, in two steps:
+    //  1. release: STATE/go, then SIGCONT once the supervisor has stopped itself; one that saw
+    //     `go` first goes on alone and announces itself with nspawn.pid. A short container can run,
+    //     end and have its supervisor reaped between two checks: its files say so. Only a
+    //     supervisor gone without starting nspawn is a failure. Re-checked every 1 ms meanwhile
+    //     (a supervisor stopping itself just before `go` came: no file tells).
+    //  2. running: the supervisor's STATE/running (the helper exec'd the user's command and so
+    //     closed the readiness pipe) or STATE/exit. The leader's exec is also looked for in /proc
+    //     every 20 ms, for a helper or nspawn that does not pass the pipe on.
+    let released = false;
+    const running = this.runningCheck(ref.stateDir);
     await watchUntil(ref.stateDir, () => {
-      if (fs.existsSync(path.join(ref.stateDir, STATE_FILES.running))) return true;
-      if (readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined) return true;
-      nspawnPid ??= readNumberFile(ref.stateDir, STATE_FILES.nspawnPid);
-      if (nspawnPid === undefined) return undefined;
-      leader ??= leaderPid(nspawnPid);
-      return leader !== undefined && isUserCommand(leader) ? true : undefined;
-    }, { timeoutMs: 30000, what: 'the nspawn container to start', pollMs: 20 });
+      if (!released) {
+        const launched = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined;
+        if (!launched && supervisorGone(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
+        if (!release(ref.stateDir, h.supervisorPid)) return undefined;
+        released = true;
+        if (hooks) return true; // the helper waits for the hooks: step 2 comes after them
+      }
+      return running();
+    }, { timeoutMs: 30000, what: 'the nspawn container to start', pollMs: () => (released ? RUNNING_POLL_MS : 1) });
+    if (hooks) {
+      await this.runCreateHooks(ref);
+      await watchUntil(ref.stateDir, running, { timeoutMs: 30000, what: 'the nspawn container to start', pollMs: RUNNING_POLL_MS });
+    }
     const poststart = ref.spec.hooks?.poststart ?? [];
     if (poststart.length > 0) {
       const s = await this.state(ref);
       await runHooksWarning(poststart, this.ociState(ref, s.status, s.pid));
     }
+  }
+
+  /**
+   * A check (for watchUntil) true once the user's command runs or the container ended: STATE/running
+   * or STATE/exit; the leader's exe in /proc at most every RUNNING_POLL_MS (the fallback).
+   */
+  private runningCheck(stateDir: string): () => true | undefined {
+    let nspawnPid: number | undefined;
+    let leader: number | undefined;
+    let lastProc = 0;
+    return () => {
+      if (fs.existsSync(path.join(stateDir, STATE_FILES.running))) return true;
+      if (readNumberFile(stateDir, STATE_FILES.exit) !== undefined) return true;
+      const now = Date.now();
+      if (now - lastProc < RUNNING_POLL_MS) return undefined;
+      lastProc = now;
+      nspawnPid ??= readNumberFile(stateDir, STATE_FILES.nspawnPid);
+      if (nspawnPid === undefined) return undefined;
+      leader ??= leaderPid(nspawnPid);
+      return leader !== undefined && isUserCommand(leader) ? true : undefined;
+    };
   }
 
   /**
@@ -503,6 +541,18 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
 
   private nspawnBinary(options: Readonly<Record<string, JsonValue>>): string {
     return typeof options.nspawn === 'string' ? options.nspawn : 'systemd-nspawn';
+  }
+
+  /** nspawnBinary as an absolute path found once in nspawn's PATH (no failed execs per container), else as given. */
+  private resolvedNspawn(options: Readonly<Record<string, JsonValue>>): string {
+    const name = this.nspawnBinary(options);
+    if (name.includes('/')) return name;
+    let found = resolvedBinaries.get(name);
+    if (found === undefined) {
+      found = NSPAWN_ENVIRONMENT.PATH!.split(':').map((d) => path.join(d, name)).find((p) => isExecutable(p)) ?? name;
+      resolvedBinaries.set(name, found);
+    }
+    return found;
   }
 
   /**

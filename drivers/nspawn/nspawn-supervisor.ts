@@ -17,7 +17,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { processStartTime } from '../../core';
+import { BerthError, processStartTime } from '../../core';
 
 export const SUPERVISOR_BINARY = 'berth-nspawn-supervisor';
 
@@ -86,9 +86,9 @@ export function release(stateDir: string, supervisorPid: number): boolean {
   // Gone: a failure, unless it launched nspawn (and the container ended) since the check above.
   if (st === undefined || st === 'Z') {
     if (launched()) return true;
-    throw new Error('the nspawn supervisor is gone');
+    throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
   }
-  if (st !== 'T') return false;
+  if (st !== 'T' && st !== 't') return false; // t: stopped under a tracer (strace)
   process.kill(supervisorPid, 'SIGCONT');
   return true;
 }

@@ -11,8 +11,8 @@ export interface WatchOptions {
   timeoutMs: number;
   /** What is awaited, for the timeout message. */
   what: string;
-  /** Re-check this often (ms) besides the file events. */
-  pollMs: number;
+  /** Re-check this often (ms) besides the file events; a function is asked again after every check. */
+  pollMs: number | (() => number);
 }
 
 /** Resolve with the first value `check` returns (it runs at once, on every event in `dir`, and every pollMs). */
@@ -22,10 +22,11 @@ export function watchUntil<T>(dir: string, check: () => T | undefined, options: 
   return new Promise<T>((resolve, reject) => {
     let watcher: fs.FSWatcher | undefined;
     let done = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (fn: () => void): void => {
       if (done) return;
       done = true;
-      clearInterval(timer);
+      clearTimeout(timer);
       clearTimeout(deadline);
       watcher?.close();
       fn();
@@ -39,7 +40,15 @@ export function watchUntil<T>(dir: string, check: () => T | undefined, options: 
         finish(() => reject(err));
       }
     };
-    const timer = setInterval(run, options.pollMs);
+    const tick = (): void => {
+      run();
+      if (!done) arm();
+    };
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(tick, typeof options.pollMs === 'number' ? options.pollMs : options.pollMs());
+    };
+    arm();
     const deadline = setTimeout(() => finish(() => reject(new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`))), options.timeoutMs);
     try {
       watcher = fs.watch(dir, { persistent: true }, run);

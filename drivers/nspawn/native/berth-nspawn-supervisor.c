@@ -4,6 +4,7 @@
  *
  * Supervisor mode:
  *   berth-nspawn-supervisor --state DIR [--join FILE]... -- NSPAWN [ARG]...
+ *     0. records its own pid in DIR/supervisor.pid (for deleting a record that has no handle yet),
  *     1. writes "0" into each cgroup.procs FILE, joining berth's cgroup (exit 125 on failure),
  *     2. stops itself (SIGSTOP) until `start` sends SIGCONT, unless DIR/go exists already
  *        (OCI create -> start: nothing of the user's runs before),
@@ -185,6 +186,11 @@ int main(int argc, char **argv) {
   if (i >= argc) {
     errno = EINVAL;
     die(125, "usage", "no command after --");
+  }
+  if (state) {
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    record(state, "supervisor.pid", pid);
   }
   for (int k = 0; k < njoin; k++) join(joins[k]);
   if (!state) {

@@ -40,7 +40,8 @@ describe('berth-nspawn-supervisor', () => {
     const pid = launch(dir, ['/bin/sh', '-c', 'echo $$ > "$0/child"; exit 7', dir]);
     await pollUntil(() => (processState(pid) === 'T' ? true : undefined), 10000, 'the supervisor to stop', 5);
     await new Promise((r) => setTimeout(r, 50));
-    expect(fs.readdirSync(dir)).toEqual([]); // nothing ran
+    expect(fs.readdirSync(dir)).toEqual(['supervisor.pid']); // nothing ran
+    expect(readNumberFile(dir, 'supervisor.pid')).toBe(pid);
     expect(release(dir, pid)).toBe(true);
     expect(await exitOf(dir)).toBe(7);
     expect(readNumberFile(dir, STATE_FILES.nspawnPid)).toBe(Number(fs.readFileSync(path.join(dir, 'child'), 'utf8')));
@@ -87,7 +88,7 @@ describe('berth-nspawn-supervisor', () => {
     const r = spawnSync(BINARY, ['--state', dir, '--join', path.join(dir, 'no/cgroup.procs'), '--', '/bin/true'], { encoding: 'utf8' });
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^berth-nspawn-supervisor: join cgroup: .*no\/cgroup\.procs: No such file or directory/);
-    expect(fs.readdirSync(dir)).toEqual(['go']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['go', 'supervisor.pid']);
   });
 
   it('joins, then execs the command in its join mode (exec)', () => {
