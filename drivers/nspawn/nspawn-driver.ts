@@ -48,13 +48,14 @@ import { isUserCommand, leaderPid } from './nspawn-leader';
 import { watchUntil } from './nspawn-watch';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
 import { cgroupExists, cgroupManager, createCgroup, hybridUnifiedDir, removeTree, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
-import { joinThenExecArguments, launchSupervisor, readNumberFile, release, STATE_FILES, SUPERVISOR_BINARY, supervisorGone } from './nspawn-supervisor';
+import { awaitSupervisorGone, joinThenExecArguments, launchSupervisor, readNumberFile, release, STATE_FILES, SUPERVISOR_BINARY, supervisorGone } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
 import { nspawnFingerprint } from './nspawn-fingerprint';
 import { RawNspawnBaseline } from './nspawn-raw-baseline';
 
 const resolvedBinaries = new Map<string, string>();
+const foundHelpers = new Map<string, string>();
 
 function isExecutable(file: string): boolean {
   try {
@@ -285,7 +286,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     let leader: number | undefined;
     let lastProc = 0;
     return () => {
-      if (fs.existsSync(path.join(stateDir, STATE_FILES.running))) return true;
+      if (readNumberFile(stateDir, STATE_FILES.running) !== undefined) return true;
       if (readNumberFile(stateDir, STATE_FILES.exit) !== undefined) return true;
       const now = Date.now();
       if (now - lastProc < RUNNING_POLL_MS) return undefined;
@@ -467,9 +468,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   private async cleanup(ref: { id: string; spec: ContainerRef['spec']; stateDir: string; handle?: DriverHandle; options?: Readonly<Record<string, JsonValue>> }, machine: string, cgroup: CgroupHandle): Promise<void> {
     const h = (ref.handle ?? {}) as Partial<NspawnHandle>;
     const supervisor = h.supervisorPid ?? readNumberFile(ref.stateDir, SUPERVISOR_PID_FILE);
-    if (supervisor) {
-      await pollUntil(() => (supervisorGone(supervisor, h.supervisorStart) ? true : undefined), 10000, 'the nspawn supervisor to exit', 1).catch(() => undefined);
-    }
+    if (supervisor) await awaitSupervisorGone(supervisor, h.supervisorStart, 10000).catch(() => undefined);
     // Frees, kills what is left, waits until empty and removes every directory (idempotent).
     if (!removeIfEmpty(cgroup)) await cgroupManager().destroy(cgroup);
     // Every process is gone now (the v1 hierarchies were emptied): nspawn's cgroup2 directories go too.
@@ -561,12 +560,17 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
    */
   private findHelper(options: Readonly<Record<string, JsonValue>>, name: typeof INIT_BINARY | typeof SUPERVISOR_BINARY): string | undefined {
     const option = options[name === INIT_BINARY ? 'initHelper' : 'supervisorHelper'];
+    const key = `${name}\0${typeof option === 'string' ? option : ''}`;
+    const known = foundHelpers.get(key);
+    if (known !== undefined) return known;
     const candidates = [
       ...(typeof option === 'string' ? [option] : []),
       path.join(__dirname, name),
       path.resolve(__dirname, '../../dist/drivers/nspawn', name),
     ];
-    return candidates.find((p) => fs.existsSync(p));
+    const found = candidates.find((p) => fs.existsSync(p));
+    if (found) foundHelpers.set(key, found); // found once per process; a missing one is looked for again
+    return found;
   }
 
   private signal(pid: number, signal: NodeJS.Signals): void {

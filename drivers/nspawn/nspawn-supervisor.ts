@@ -9,15 +9,17 @@
  *      the cgroup when start comes goes straight on,
  *   3. starts systemd-nspawn with the caller's stdin (it inherits the cgroup), records its pid in
  *      STATE/nspawn.pid,
- *   4. writes STATE/running once berth-nspawn-init has exec'd the user's command (a pipe nspawn
- *      passes to its payload as a socket-activation fd, closed by that exec),
+ *   4. writes "1" into STATE/running once berth-nspawn-init has exec'd the user's command (a pipe
+ *      nspawn passes to its payload as a socket-activation fd, closed by that exec),
  *   5. waits for nspawn and records its exit status in STATE/exit (128+N for signal N).
- * Each file is written whole in one write; readers treat an empty file as not yet written.
+ * Each file is written whole in one write; readers treat an empty file as not yet written
+ * (STATE/running and STATE/exit are made empty while nspawn starts: the awaited moments are one
+ * write each).
  */
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, processStartTime } from '../../core';
+import { BerthError, pollUntil, processStartTime } from '../../core';
 
 export const SUPERVISOR_BINARY = 'berth-nspawn-supervisor';
 
@@ -71,6 +73,19 @@ export function supervisorGone(pid: number, startTime: number | undefined): bool
   const st = processState(pid);
   if (st === undefined || st === 'Z') return true;
   return startTime !== undefined && processStartTime(pid) !== startTime;
+}
+
+/**
+ * Resolve once the supervisor has ended (supervisorGone). It exits right after writing STATE/exit,
+ * usually while the caller reacts to that file: a few checks between event-loop turns first, then
+ * every 1 ms (a timer alone would cost a whole millisecond on most deletes).
+ */
+export async function awaitSupervisorGone(pid: number, startTime: number | undefined, timeoutMs: number): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    if (supervisorGone(pid, startTime)) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  await pollUntil(() => (supervisorGone(pid, startTime) ? true : undefined), timeoutMs, 'the nspawn supervisor to exit', 1);
 }
 
 /**

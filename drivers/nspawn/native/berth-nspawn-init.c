@@ -25,7 +25,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
-#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +44,18 @@
 
 #define MAX_LIST 256
 #define READY_FD 3
+
+/* capget/capset's ABI (linux/capability.h, declared here so that the helper builds against musl too). */
+#define CAP_VERSION_3 0x20080522
+struct cap_header {
+  uint32_t version;
+  int pid;
+};
+struct cap_data {
+  uint32_t effective;
+  uint32_t permitted;
+  uint32_t inheritable;
+};
 
 /* The supervisor's readiness pipe (fd 3), when nspawn passed it on; -1 otherwise. */
 static int ready_fd = -1;
@@ -161,8 +172,8 @@ static void apply_caps(const char *spec) {
     }
   }
   uint64_t bounding = m[0], effective = m[1], permitted = m[2], inheritable = m[3], ambient = m[4];
-  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2];
+  struct cap_header hdr = {CAP_VERSION_3, 0};
+  struct cap_data data[2];
   memset(data, 0, sizeof data);
   data[0].effective = (uint32_t)effective;
   data[1].effective = (uint32_t)(effective >> 32);
@@ -188,8 +199,8 @@ static void preset_inheritable(const char *spec) {
     p++;
   }
   uint64_t inheritable = hex64(p, &p);
-  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2];
+  struct cap_header hdr = {CAP_VERSION_3, 0};
+  struct cap_data data[2];
   memset(data, 0, sizeof data);
   if (syscall(SYS_capget, &hdr, data) != 0) fail("capget", NULL);
   data[0].inheritable = (uint32_t)inheritable;

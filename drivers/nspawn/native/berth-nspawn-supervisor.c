@@ -4,18 +4,22 @@
  *
  * Supervisor mode:
  *   berth-nspawn-supervisor --state DIR [--join FILE]... -- NSPAWN [ARG]...
- *     0. records its own pid in DIR/supervisor.pid (for deleting a record that has no handle yet),
  *     1. writes "0" into each cgroup.procs FILE, joining berth's cgroup (exit 125 on failure),
  *     2. stops itself (SIGSTOP) until `start` sends SIGCONT, unless DIR/go exists already
- *        (OCI create -> start: nothing of the user's runs before),
+ *        (OCI create -> start: nothing of the user's runs before). It records its own pid in
+ *        DIR/supervisor.pid first (for deleting a record that has no handle yet); when `go` is
+ *        there already, once nspawn runs (off the start's critical path),
  *     3. forks and execs NSPAWN with the caller's stdin (the supervisor itself then holds
  *        /dev/null), records its pid in DIR/nspawn.pid (one write of the whole number),
  *     4. passes nspawn a pipe as a socket-activation fd (LISTEN_FDS=1, fd 3): nspawn hands it to
  *        the container's payload, berth-nspawn-init, which marks it close-on-exec. It closes when
  *        the helper execs the user's command (or writes one byte first when the helper fails):
- *        EOF with no byte while nspawn still runs = the user's command runs, recorded as DIR/running,
+ *        EOF with no byte while nspawn still runs = the user's command runs, recorded as "1" in
+ *        DIR/running,
  *     5. waits for nspawn and records its exit status in DIR/exit (128+N for a death by signal N).
  *   The files are written whole in one write each: readers treat an empty file as not yet written.
+ *   DIR/running and DIR/exit are made (empty) while nspawn starts, so that the moments start and
+ *   wait are waiting for are one write each, not a file creation.
  *
  * Join mode (exec):
  *   berth-nspawn-supervisor [--join FILE]... -- COMMAND [ARG]...
@@ -59,16 +63,28 @@ static void join(const char *procs) {
   close(fd);
 }
 
-/* DIR/NAME with `text`, created or truncated, in one write; a failure is reported and the supervisor goes on. */
-static void record(const char *dir, const char *name, const char *text) {
+/* DIR/NAME created (or truncated) empty, open for writing; -1 (reported) on failure. */
+static int open_record(const char *dir, const char *name) {
   char file[4096];
   if (snprintf(file, sizeof file, "%s/%s", dir, name) >= (int)sizeof file) {
     fprintf(stderr, "berth-nspawn-supervisor: record: %s/%s: name too long\n", dir, name);
-    return;
+    return -1;
   }
   int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || write_all(fd, text, strlen(text)) != 0) fprintf(stderr, "berth-nspawn-supervisor: record: %s: %s\n", file, strerror(errno));
-  if (fd >= 0) close(fd);
+  if (fd < 0) fprintf(stderr, "berth-nspawn-supervisor: record: %s: %s\n", file, strerror(errno));
+  return fd;
+}
+
+/* Write `text` whole into an open record and close it; a failure is reported and the supervisor goes on. */
+static void finish_record(int fd, const char *name, const char *text) {
+  if (fd < 0) return;
+  if (write_all(fd, text, strlen(text)) != 0) fprintf(stderr, "berth-nspawn-supervisor: record: %s: %s\n", name, strerror(errno));
+  close(fd);
+}
+
+/* DIR/NAME with `text`, created or truncated, in one write. */
+static void record(const char *dir, const char *name, const char *text) {
+  finish_record(open_record(dir, name), name, text);
 }
 
 static int exists_in(const char *dir, const char *name) {
@@ -115,7 +131,13 @@ static int supervise(const char *dir, char **argv) {
   int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null < 0) die(125, "open", "/dev/null");
 
-  if (!exists_in(dir, "go")) raise(SIGSTOP);
+  char text[32];
+  snprintf(text, sizeof text, "%d\n", (int)getpid());
+  int stopped = !exists_in(dir, "go");
+  if (stopped) {
+    record(dir, "supervisor.pid", text);
+    raise(SIGSTOP);
+  }
 
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) ready[0] = ready[1] = -1;
@@ -131,9 +153,14 @@ static int supervise(const char *dir, char **argv) {
   close(null);
   if (ready[1] >= 0) close(ready[1]);
 
-  char text[32];
   snprintf(text, sizeof text, "%d\n", (int)child);
   record(dir, "nspawn.pid", text);
+  if (!stopped) {
+    snprintf(text, sizeof text, "%d\n", (int)getpid());
+    record(dir, "supervisor.pid", text);
+  }
+  int running_fd = ready[0] >= 0 ? open_record(dir, "running") : -1;
+  int exit_fd = open_record(dir, "exit");
 
   int status;
   pid_t got = 0;
@@ -144,7 +171,10 @@ static int supervise(const char *dir, char **argv) {
     if (ok) {
       do got = waitpid(child, &status, WNOHANG);
       while (got < 0 && errno == EINTR);
-      if (got == 0) record(dir, "running", "");
+      if (got == 0) finish_record(running_fd, "running", "1\n");
+      else if (running_fd >= 0) close(running_fd);
+    } else if (running_fd >= 0) {
+      close(running_fd);
     }
   }
   while (got != child) {
@@ -153,7 +183,8 @@ static int supervise(const char *dir, char **argv) {
   }
   int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   snprintf(text, sizeof text, "%d\n", code);
-  record(dir, "exit", text);
+  if (exit_fd >= 0) finish_record(exit_fd, "exit", text);
+  else record(dir, "exit", text);
   return 0;
 }
 
@@ -186,11 +217,6 @@ int main(int argc, char **argv) {
   if (i >= argc) {
     errno = EINVAL;
     die(125, "usage", "no command after --");
-  }
-  if (state) {
-    char pid[32];
-    snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-    record(state, "supervisor.pid", pid);
   }
   for (int k = 0; k < njoin; k++) join(joins[k]);
   if (!state) {

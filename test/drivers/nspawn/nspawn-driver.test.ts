@@ -71,6 +71,10 @@ async function run(s: Spec): Promise<{ stdout: string; stderr: string; exitCode:
   }
 }
 
+const readNumber = (file: string): number | undefined => {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+  return text === '' ? undefined : Number(text);
+};
 const mask = (names: readonly string[]) => names.reduce((m, n) => m | (1n << BigInt(capabilityNumber(n))), 0n).toString(16).padStart(16, '0');
 const capLine = (out: string, set: string) => new RegExp(`^${set}:\\s+([0-9a-f]+)$`, 'm').exec(out)?.[1];
 
@@ -135,7 +139,7 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
       expect(s.status).toBe('running');
       expect(fs.readlinkSync(`/proc/${s.pid}/exe`)).not.toBe('/run/.berth/init');
       expect(fs.readlinkSync(`/proc/${s.pid}/exe`)).not.toMatch(/systemd-nspawn$/);
-      expect(fs.existsSync(path.join(ref.stateDir, 'running'))).toBe(true);
+      expect(fs.readFileSync(path.join(ref.stateDir, 'running'), 'utf8')).toBe('1\n');
       await pollUntil(() => (io.read().stdout.includes('2\n') ? true : undefined), 10000, 'the fd list');
       expect(io.read().stdout.trim().split(/\s+/).map(Number).filter((fd) => fd < 10)).toEqual([0, 1, 2]);
       await driver.delete(ref, true);
@@ -151,7 +155,7 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
       const ref = await create(spec(['/nonexistent/berth']), { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr });
       await driver.start(ref);
       expect(await driver.wait(ref)).toEqual({ exitCode: 127 });
-      expect(fs.existsSync(path.join(ref.stateDir, 'running'))).toBe(false);
+      expect(readNumber(path.join(ref.stateDir, 'running'))).toBeUndefined(); // made empty, never written
       expect(io.read().stderr).toMatch(/berth-nspawn-init: exec: \/nonexistent\/berth/);
       await driver.delete(ref, false);
       expect(traces(ref)).toEqual([]);

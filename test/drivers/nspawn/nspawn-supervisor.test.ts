@@ -51,8 +51,9 @@ describe('berth-nspawn-supervisor', () => {
   it('does not stop when STATE/go is there already', async () => {
     const dir = stateDir();
     fs.writeFileSync(path.join(dir, 'go'), '');
-    launch(dir, ['/bin/true']);
+    const pid = launch(dir, ['/bin/true']);
     expect(await exitOf(dir)).toBe(0);
+    expect(readNumberFile(dir, 'supervisor.pid')).toBe(pid); // written once nspawn runs
   });
 
   it('records 128+N for a command killed by signal N, and 127 for one that does not exist', async () => {
@@ -71,7 +72,7 @@ describe('berth-nspawn-supervisor', () => {
     fs.writeFileSync(path.join(ok, 'go'), '');
     // fd 3 closes (exec stands for the helper's exec of the user's command), then the command runs on.
     launch(ok, ['/bin/sh', '-c', 'exec 3>&-; while [ ! -e "$0/done" ]; do sleep 0.01; done', ok]);
-    await pollUntil(() => (fs.existsSync(path.join(ok, STATE_FILES.running)) ? true : undefined), 10000, 'STATE/running', 5);
+    expect(await pollUntil(() => readNumberFile(ok, STATE_FILES.running), 10000, 'STATE/running', 5)).toBe(1);
     expect(readNumberFile(ok, STATE_FILES.exit)).toBeUndefined();
     fs.writeFileSync(path.join(ok, 'done'), '');
     expect(await exitOf(ok)).toBe(0);
@@ -79,7 +80,7 @@ describe('berth-nspawn-supervisor', () => {
     fs.writeFileSync(path.join(failed, 'go'), '');
     launch(failed, ['/bin/sh', '-c', 'printf ! >&3; exec 3>&-; sleep 0.2; exit 125']);
     expect(await exitOf(failed)).toBe(125);
-    expect(fs.existsSync(path.join(failed, STATE_FILES.running))).toBe(false);
+    expect(readNumberFile(failed, STATE_FILES.running)).toBeUndefined(); // made empty, never written
   });
 
   it('exits 125 without running anything when it cannot join a cgroup', () => {
@@ -88,7 +89,7 @@ describe('berth-nspawn-supervisor', () => {
     const r = spawnSync(BINARY, ['--state', dir, '--join', path.join(dir, 'no/cgroup.procs'), '--', '/bin/true'], { encoding: 'utf8' });
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^berth-nspawn-supervisor: join cgroup: .*no\/cgroup\.procs: No such file or directory/);
-    expect(fs.readdirSync(dir).sort()).toEqual(['go', 'supervisor.pid']);
+    expect(fs.readdirSync(dir)).toEqual(['go']);
   });
 
   it('joins, then execs the command in its join mode (exec)', () => {
