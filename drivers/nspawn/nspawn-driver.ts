@@ -48,7 +48,7 @@ import { isUserCommand, leaderPid } from './nspawn-leader';
 import { watchUntil } from './nspawn-watch';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
 import { cgroupExists, cgroupManager, createCgroup, hybridUnifiedDir, removeTree, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
-import { awaitSupervisorGone, joinThenExecArguments, launchSupervisor, readNumberFile, release, STATE_FILES, SUPERVISOR_BINARY, supervisorGone } from './nspawn-supervisor';
+import { awaitSupervisorGone, joinThenExecArguments, launchSupervisor, readNumberFile, release, STATE_FILES, SUPERVISOR_BINARY } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
 import { nspawnFingerprint } from './nspawn-fingerprint';
@@ -86,6 +86,8 @@ const PROPAGATE_DIR = '/run/systemd/nspawn/propagate';
 const INIT_BINARY = 'berth-nspawn-init';
 /** How often start looks for the leader's exec in /proc when no STATE/running came (ms). */
 const RUNNING_POLL_MS = 20;
+/** How often wait checks whether the supervisor died without writing STATE/exit (ms). */
+const EXIT_POLL_MS = 50;
 
 /**
  * systemd-nspawn as a berth driver, on hosts with or without systemd as PID 1. nspawn runs with
@@ -246,11 +248,10 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const h = this.handle(ref);
     const hooks = hasCreateHooks(ref.spec);
     // One watch of the state folder (inotify) for the whole start, in two steps:
-    //  1. release: STATE/go, then SIGCONT once the supervisor has stopped itself; one that saw
-    //     `go` first goes on alone and announces itself with nspawn.pid. A short container can run,
-    //     end and have its supervisor reaped between two checks: its files say so. Only a
-    //     supervisor gone without starting nspawn is a failure. Re-checked every 1 ms meanwhile
-    //     (a supervisor stopping itself just before `go` came: no file tells).
+    //  1. release: STATE/go, then SIGCONT once the supervisor has stopped itself (it writes
+    //     supervisor.pid just before); one that saw `go` first goes on alone and announces itself
+    //     with nspawn.pid. A supervisor gone without starting nspawn is a failure (see release).
+    //     Both wake this through inotify; re-checked every 5 ms meanwhile, in case.
     //  2. running: the supervisor's STATE/running (the helper exec'd the user's command and so
     //     closed the readiness pipe) or STATE/exit. The leader's exec is also looked for in /proc
     //     every 20 ms, for a helper or nspawn that does not pass the pipe on.
@@ -258,14 +259,12 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const running = this.runningCheck(ref.stateDir);
     await watchUntil(ref.stateDir, () => {
       if (!released) {
-        const launched = readNumberFile(ref.stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(ref.stateDir, STATE_FILES.exit) !== undefined;
-        if (!launched && supervisorGone(h.supervisorPid, h.supervisorStart)) throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
-        if (!release(ref.stateDir, h.supervisorPid)) return undefined;
+        if (!release(ref.stateDir, h.supervisorPid, h.supervisorStart)) return undefined;
         released = true;
         if (hooks) return true; // the helper waits for the hooks: step 2 comes after them
       }
       return running();
-    }, { timeoutMs: 30000, what: 'the nspawn container to start', pollMs: () => (released ? RUNNING_POLL_MS : 1) });
+    }, { timeoutMs: 30000, what: 'the nspawn container to start', pollMs: () => (released ? RUNNING_POLL_MS : 5) });
     if (hooks) {
       await this.runCreateHooks(ref);
       await watchUntil(ref.stateDir, running, { timeoutMs: 30000, what: 'the nspawn container to start', pollMs: RUNNING_POLL_MS });
@@ -284,7 +283,7 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   private runningCheck(stateDir: string): () => true | undefined {
     let nspawnPid: number | undefined;
     let leader: number | undefined;
-    let lastProc = 0;
+    let lastProc = Date.now(); // the fallback's first look after RUNNING_POLL_MS: STATE/running usually comes first
     return () => {
       if (readNumberFile(stateDir, STATE_FILES.running) !== undefined) return true;
       if (readNumberFile(stateDir, STATE_FILES.exit) !== undefined) return true;
@@ -357,12 +356,16 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
   }
 
   async wait(ref: ContainerRef): Promise<ExitResult> {
-    // The exit file wakes this at once (inotify); every 50 ms, whether the supervisor died without writing it.
+    // The exit file wakes this at once (inotify); at most every 50 ms, whether the supervisor died without writing it.
     const h = this.handle(ref);
+    let lastAlive = 0;
     await watchUntil(ref.stateDir, () => {
       if (this.readExit(ref)) return true;
+      const now = Date.now();
+      if (now - lastAlive < EXIT_POLL_MS) return undefined;
+      lastAlive = now;
       return !h.supervisorPid || !isSameProcess(h.supervisorPid, h.supervisorStart) ? true : undefined;
-    }, { timeoutMs: 2 ** 31 - 1, what: 'the container to exit', pollMs: 50 });
+    }, { timeoutMs: 2 ** 31 - 1, what: 'the container to exit', pollMs: EXIT_POLL_MS });
     const exit = this.readExit(ref);
     if (!exit) return { exitCode: 255 };
     return { exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) };

@@ -19,7 +19,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, pollUntil, processStartTime } from '../../core';
+import { BerthError, pollUntil } from '../../core';
 
 export const SUPERVISOR_BINARY = 'berth-nspawn-supervisor';
 
@@ -54,14 +54,20 @@ function joinArguments(procsFiles: readonly string[]): string[] {
   return procsFiles.flatMap((f) => ['--join', f]);
 }
 
-/** The one-letter process state from /proc/PID/stat (`T` when stopped), or undefined when gone. */
-export function processState(pid: number): string | undefined {
+/** The one-letter state (`T` when stopped) and the start time (as processStartTime) from one read of /proc/PID/stat; undefined when gone. */
+export function processStat(pid: number): { state: string; start: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, start: Number(fields[19]) };
   } catch {
     return undefined;
   }
+}
+
+/** The one-letter process state from /proc/PID/stat (`T` when stopped), or undefined when gone. */
+export function processState(pid: number): string | undefined {
+  return processStat(pid)?.state;
 }
 
 /**
@@ -70,9 +76,9 @@ export function processState(pid: number): string | undefined {
  * process when it created the container).
  */
 export function supervisorGone(pid: number, startTime: number | undefined): boolean {
-  const st = processState(pid);
-  if (st === undefined || st === 'Z') return true;
-  return startTime !== undefined && processStartTime(pid) !== startTime;
+  const st = processStat(pid);
+  if (st === undefined || st.state === 'Z') return true;
+  return startTime !== undefined && st.start !== startTime;
 }
 
 /**
@@ -91,27 +97,32 @@ export async function awaitSupervisorGone(pid: number, startTime: number | undef
 /**
  * Let the supervisor go on: true once it has started nspawn (or was woken from its stop), false
  * while it is still setting up. Writes STATE/go first, which it checks before stopping itself.
+ * A supervisor gone without starting nspawn (its cgroup join failed, or it was killed) is a
+ * BACKEND_FAILED error; a short container can run, end and have its supervisor reaped between two
+ * calls: its files say so. `startTime` (when known) tells the supervisor from a later process
+ * that reuses its pid.
  */
-export function release(stateDir: string, supervisorPid: number): boolean {
+export function release(stateDir: string, supervisorPid: number, startTime?: number): boolean {
   const go = path.join(stateDir, 'go');
   if (!fs.existsSync(go)) fs.writeFileSync(go, '');
   const launched = (): boolean => readNumberFile(stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(stateDir, STATE_FILES.exit) !== undefined;
   if (launched()) return true;
-  const st = processState(supervisorPid);
-  // Gone: a failure, unless it launched nspawn (and the container ended) since the check above.
-  if (st === undefined || st === 'Z') {
+  const st = processStat(supervisorPid);
+  if (st === undefined || st.state === 'Z' || (startTime !== undefined && st.start !== startTime)) {
     if (launched()) return true;
     throw new BerthError('BACKEND_FAILED', 'nspawn: the supervisor is gone (cgroup set-up failed?)');
   }
-  if (st !== 'T' && st !== 't') return false; // t: stopped under a tracer (strace)
+  if (st.state !== 'T' && st.state !== 't') return false; // t: stopped under a tracer (strace)
   process.kill(supervisorPid, 'SIGCONT');
   return true;
 }
 
 export function readNumberFile(stateDir: string, name: string): number | undefined {
   const file = path.join(stateDir, name);
-  // existsSync first: a missing file (the common case while polling) costs no thrown error.
-  if (!fs.existsSync(file)) return undefined;
+  // One stat first: a missing or still empty file (the common cases while waiting) costs no open,
+  // read or thrown error.
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (!st || st.size === 0) return undefined;
   try {
     const text = fs.readFileSync(file, 'utf8').trim();
     return text === '' ? undefined : Number(text);

@@ -15,7 +15,10 @@ export interface WatchOptions {
   pollMs: number | (() => number);
 }
 
-/** Resolve with the first value `check` returns (it runs at once, on every event in `dir`, and every pollMs). */
+/**
+ * Resolve with the first value `check` returns. It runs at once, after a burst of events in `dir`
+ * (once per burst: a file's creation and its write arrive together), and every pollMs.
+ */
 export function watchUntil<T>(dir: string, check: () => T | undefined, options: WatchOptions): Promise<T> {
   const first = check();
   if (first !== undefined) return Promise.resolve(first);
@@ -40,6 +43,15 @@ export function watchUntil<T>(dir: string, check: () => T | undefined, options: 
         finish(() => reject(err));
       }
     };
+    let pending = false;
+    const onEvent = (): void => {
+      if (pending || done) return;
+      pending = true;
+      setImmediate(() => {
+        pending = false;
+        run();
+      });
+    };
     const tick = (): void => {
       run();
       if (!done) arm();
@@ -51,7 +63,7 @@ export function watchUntil<T>(dir: string, check: () => T | undefined, options: 
     arm();
     const deadline = setTimeout(() => finish(() => reject(new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`))), options.timeoutMs);
     try {
-      watcher = fs.watch(dir, { persistent: true }, run);
+      watcher = fs.watch(dir, { persistent: true }, onEvent);
       watcher.on('error', () => undefined); // the folder went (delete): the timer still checks
     } catch {
       /* no inotify: the timer alone */
