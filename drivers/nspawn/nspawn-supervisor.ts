@@ -10,7 +10,8 @@
  *   3. starts systemd-nspawn with the caller's stdin (it inherits the cgroup), records its pid in
  *      STATE/nspawn.pid,
  *   4. writes "1" into STATE/running once berth-nspawn-init has exec'd the user's command (a pipe
- *      nspawn passes to its payload as a socket-activation fd, closed by that exec),
+ *      nspawn passes to its payload as a socket-activation fd: the helper writes "R" into it just
+ *      before that exec, which closes it),
  *   5. waits for nspawn and records its exit status in STATE/exit (128+N for signal N).
  * Each file is written whole in one write; readers treat an empty file as not yet written
  * (STATE/running and STATE/exit are made empty while nspawn starts: the awaited moments are one

@@ -17,8 +17,9 @@
  * 126 (not executable) or 125 (set-up failed).
  *
  * Readiness: as the container's payload it gets berth-nspawn-supervisor's pipe as a socket-activation
- * fd (LISTEN_FDS=1, fd 3, passed on by nspawn). It marks it close-on-exec, so the pipe closes exactly
- * when the user's command is exec'd; a failure writes one byte into it first.
+ * fd (LISTEN_FDS=1, fd 3, passed on by nspawn). It marks it close-on-exec, writes "R" into it just
+ * before exec'ing the user's command, so the pipe closes exactly when that exec succeeds; a failure
+ * writes "!" (after "R" when the exec itself failed).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -305,6 +306,7 @@ int main(int argc, char **argv) {
   if (cwd && chdir(cwd) != 0) fail("chdir", cwd);
   clearenv();
   for (int k = 0; k < nenv; k++) putenv(envs[k]);
+  if (ready_fd >= 0 && write(ready_fd, "R", 1) < 0) { /* the supervisor is gone: nothing to tell */ }
   execvp(argv[i], &argv[i]);
   die(errno == ENOENT ? 127 : 126, "exec", argv[i]);
   return 125;

@@ -12,10 +12,11 @@
  *     3. forks and execs NSPAWN with the caller's stdin (the supervisor itself then holds
  *        /dev/null), records its pid in DIR/nspawn.pid (one write of the whole number),
  *     4. passes nspawn a pipe as a socket-activation fd (LISTEN_FDS=1, fd 3): nspawn hands it to
- *        the container's payload, berth-nspawn-init, which marks it close-on-exec. It closes when
- *        the helper execs the user's command (or writes one byte first when the helper fails):
- *        EOF with no byte while nspawn still runs = the user's command runs, recorded as "1" in
- *        DIR/running,
+ *        the container's payload, berth-nspawn-init, which marks it close-on-exec and writes "R"
+ *        just before it execs the user's command ("!" when it fails). "R", then EOF (the exec
+ *        closed it), nothing else, while nspawn still runs = the user's command runs, recorded as
+ *        "1" in DIR/running. Anything else (nspawn ended, a helper or nspawn that closed the fd
+ *        without a word) leaves DIR/running empty: start then falls back to /proc,
  *     5. waits for nspawn and records its exit status in DIR/exit (128+N for a death by signal N).
  *   The files are written whole in one write each: readers treat an empty file as not yet written.
  *   DIR/running and DIR/exit are made (empty) while nspawn starts, so that the moments start and
@@ -109,20 +110,22 @@ static void exec_nspawn(char **argv, int ready_write) {
   die(errno == ENOENT ? 127 : 126, "exec", argv[0]);
 }
 
-/* Block until the payload closes the ready pipe; true when it exec'd the user's command (no byte came). */
+/* Block until every writer closed the ready pipe; true when exactly "R" came (the helper exec'd the user's command). */
 static int await_ready(int fd) {
   char buf[64];
-  int failed = 0;
+  size_t total = 0;
+  int ok = 0;
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
-      failed = 1;
+      ok = total == 0 && n == 1 && buf[0] == 'R';
+      total += (size_t)n;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     break;
   }
-  return !failed;
+  return ok && total == 1;
 }
 
 static int supervise(const char *dir, char **argv) {

@@ -67,20 +67,26 @@ describe('berth-nspawn-supervisor', () => {
     expect(await exitOf(missing)).toBe(127);
   });
 
-  it('writes STATE/running when the readiness fd closes without a byte, and not after a byte', async () => {
+  it('writes STATE/running when the readiness fd gets "R" and closes, and not otherwise', async () => {
     const ok = stateDir();
     fs.writeFileSync(path.join(ok, 'go'), '');
-    // fd 3 closes (exec stands for the helper's exec of the user's command), then the command runs on.
-    launch(ok, ['/bin/sh', '-c', 'exec 3>&-; while [ ! -e "$0/done" ]; do sleep 0.01; done', ok]);
+    // "R", then fd 3 closes (as the helper's exec of the user's command closes it), then the command runs on.
+    launch(ok, ['/bin/sh', '-c', 'printf R >&3; exec 3>&-; while [ ! -e "$0/done" ]; do sleep 0.01; done', ok]);
     expect(await pollUntil(() => readNumberFile(ok, STATE_FILES.running), 10000, 'STATE/running', 5)).toBe(1);
     expect(readNumberFile(ok, STATE_FILES.exit)).toBeUndefined();
     fs.writeFileSync(path.join(ok, 'done'), '');
     expect(await exitOf(ok)).toBe(0);
     const failed = stateDir();
     fs.writeFileSync(path.join(failed, 'go'), '');
-    launch(failed, ['/bin/sh', '-c', 'printf ! >&3; exec 3>&-; sleep 0.2; exit 125']);
-    expect(await exitOf(failed)).toBe(125);
+    launch(failed, ['/bin/sh', '-c', 'printf R! >&3; exec 3>&-; sleep 0.2; exit 127']);
+    expect(await exitOf(failed)).toBe(127);
     expect(readNumberFile(failed, STATE_FILES.running)).toBeUndefined(); // made empty, never written
+    // Closed without a word (a helper or nspawn that does not pass the fd on): not running either.
+    const silent = stateDir();
+    fs.writeFileSync(path.join(silent, 'go'), '');
+    launch(silent, ['/bin/sh', '-c', 'exec 3>&-; sleep 0.2']);
+    expect(await exitOf(silent)).toBe(0);
+    expect(readNumberFile(silent, STATE_FILES.running)).toBeUndefined();
   });
 
   it('exits 125 without running anything when it cannot join a cgroup', () => {
