@@ -7,8 +7,8 @@
  *     1. writes "0" into each cgroup.procs FILE, joining berth's cgroup (exit 125 on failure),
  *     2. stops itself (SIGSTOP) until `start` sends SIGCONT, unless DIR/go exists already
  *        (OCI create -> start: nothing of the user's runs before). It records its own pid in
- *        DIR/supervisor.pid first (for deleting a record that has no handle yet); when `go` is
- *        there already, once nspawn runs (off the start's critical path),
+ *        DIR/supervisor.pid (for deleting a record that has no handle yet) before stopping, or,
+ *        when `go` is there already, once nspawn runs (off start's critical path),
  *     3. forks and execs NSPAWN with the caller's stdin (the supervisor itself then holds
  *        /dev/null), records its pid in DIR/nspawn.pid (one write of the whole number),
  *     4. passes nspawn a pipe as a socket-activation fd (LISTEN_FDS=1, fd 3): nspawn hands it to
