@@ -48,7 +48,7 @@ import { isUserCommand, leaderPid } from './nspawn-leader';
 import { watchUntil } from './nspawn-watch';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
 import { cgroupExists, cgroupManager, createCgroup, hybridUnifiedDir, removeTree, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
-import { awaitSupervisorGone, joinThenExecArguments, launchSupervisor, readNumberFile, release, STATE_FILES, SUPERVISOR_BINARY } from './nspawn-supervisor';
+import { awaitSupervisorGone, joinThenExecArguments, launchSupervisor, readNumberFile, release, STATE_FILES, SUPERVISOR_BINARY, type LaunchedSupervisor } from './nspawn-supervisor';
 import { assertRootfsUsable, mountOverlay, needsOverlay, removeOverlay, rootfsPlan } from './nspawn-rootfs';
 import { readyLeader } from './nspawn-leader';
 import { nspawnFingerprint } from './nspawn-fingerprint';
@@ -192,6 +192,8 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
     const opened: number[] = [];
     const network = networkRequestFromSpec(spec);
     const netns = network.mode === 'bridge' ? machine : undefined;
+    cgroupManager().validate(spec.linux?.resources); // refused values: before anything is made
+    let supervisor: LaunchedSupervisor | undefined;
     try {
       const directory = overlay ? await mountOverlay(spec, plan, path.join(stateDir, OVERLAY_DIR)) : spec.root!.path;
       // Bridge networking: a named namespace attached through CNI before anything runs in it.
@@ -200,8 +202,6 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         const nsPath = await createNamedNetns(netns);
         attachment = attachmentToJson(await this.attacher().attach(request.id, nsPath, network));
       }
-      cgroup = await createCgroup(relPath, spec.linux?.resources);
-      if (unified) fs.mkdirSync(unified, { recursive: true });
       const argv = nspawnArguments({
         spec,
         machine,
@@ -222,8 +222,17 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
         stdio = { stdin: 'ignore', stdout: opened[0]!, stderr: opened[1]! };
       }
       const procsFiles = [...cgroupManager().procsFiles(cgroup), ...(unified ? [path.join(unified, 'cgroup.procs')] : [])];
-      // The supervisor records its pid in STATE/supervisor.pid itself (for a record without a handle).
-      const pid = launchSupervisor({ binary: supervisorPath, stateDir, procsFiles, argv, env: this.nspawnEnvironment(options), stdio });
+      // The supervisor starts first and waits; the cgroup is made meanwhile (its start-up overlaps
+      // that work), then it joins. It records its pid in STATE/supervisor.pid itself.
+      supervisor = launchSupervisor({ binary: supervisorPath, stateDir, procsFiles, argv, env: this.nspawnEnvironment(options), stdio });
+      const pid = supervisor.pid;
+      const planned = cgroup;
+      cgroup = await createCgroup(relPath, spec.linux?.resources);
+      if (JSON.stringify(cgroup.paths) !== JSON.stringify(planned.paths)) {
+        throw new BerthError('BACKEND_FAILED', `nspawn: the cgroup was made at ${JSON.stringify(cgroup.paths)}, not at the planned ${JSON.stringify(planned.paths)}`);
+      }
+      if (unified) fs.mkdirSync(unified, { recursive: true });
+      supervisor.join();
       const handle: NspawnHandle = {
         machine,
         supervisorPid: pid,
@@ -236,7 +245,8 @@ export class NspawnDriver extends BaseDriver implements ExecutionDriver {
       if (start !== undefined) handle.supervisorStart = start;
       return { ...handle, cgroup: { version: cgroup.version, paths: { ...cgroup.paths } } } as unknown as DriverHandle;
     } catch (err) {
-      const partial = { cgroup, ...(unified ? { unified } : {}), ...(netns ? { netns } : {}) };
+      supervisor?.abort(); // it exits without joining anything
+      const partial = { cgroup, ...(supervisor ? { supervisorPid: supervisor.pid } : {}), ...(unified ? { unified } : {}), ...(netns ? { netns } : {}) };
       await this.cleanup({ id: request.id, spec, stateDir, options, handle: partial as unknown as DriverHandle }, machine, cgroup).catch(() => undefined);
       throw err;
     } finally {

@@ -18,6 +18,7 @@
  * write each).
  */
 import { spawn, type StdioOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, pollUntil } from '../../core';
@@ -36,14 +37,29 @@ export interface SupervisorLaunch {
   stdio: { stdin: number | 'ignore'; stdout: number; stderr: number };
 }
 
-/** Start the supervisor; it stops itself until `release()` (unless STATE/go is there already). Returns its pid. */
-export function launchSupervisor(launch: SupervisorLaunch): number {
-  const args = ['--state', launch.stateDir, ...joinArguments(launch.procsFiles), '--', ...launch.argv];
-  const stdio: StdioOptions = [launch.stdio.stdin, launch.stdio.stdout, launch.stdio.stderr];
+/** A started supervisor that waits to join its cgroup until `join()`; `abort()` makes it exit without joining. */
+export interface LaunchedSupervisor {
+  pid: number;
+  join(): void;
+  abort(): void;
+}
+
+/**
+ * Start the supervisor before its cgroup exists (its start-up then overlaps the cgroup's set-up):
+ * it waits on a socket (its fd 3) until `join()`, then joins the cgroup.procs files and stops
+ * itself until `release()` (unless STATE/go is there already).
+ */
+export function launchSupervisor(launch: SupervisorLaunch): LaunchedSupervisor {
+  const args = ['--state', launch.stateDir, '--join-after', '3', ...joinArguments(launch.procsFiles), '--', ...launch.argv];
+  const stdio: StdioOptions = [launch.stdio.stdin, launch.stdio.stdout, launch.stdio.stderr, 'pipe'];
   const child = spawn(launch.binary, args, { detached: true, stdio, env: launch.env });
   child.unref();
-  if (child.pid === undefined) throw new Error(`could not start ${launch.binary}`);
-  return child.pid;
+  const gate = child.stdio[3] as Socket | null;
+  if (child.pid === undefined || !gate) throw new Error(`could not start ${launch.binary}`);
+  gate.on('error', () => undefined); // the supervisor gone: its exit says the rest
+  gate.unref();
+  // One byte: libuv writes it at once into the socket (nothing is queued before it).
+  return { pid: child.pid, join: () => void gate.end('j'), abort: () => void gate.destroy() };
 }
 
 /** The supervisor's argv for `exec`: join the cgroup.procs files, then exec `argv` (exit 125 when a join fails). */

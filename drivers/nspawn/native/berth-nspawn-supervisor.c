@@ -3,7 +3,10 @@
  * of `exec`. A static program started detached by the driver (it outlives the CLI); argv only.
  *
  * Supervisor mode:
- *   berth-nspawn-supervisor --state DIR [--join FILE]... -- NSPAWN [ARG]...
+ *   berth-nspawn-supervisor --state DIR [--join-after FD] [--join FILE]... -- NSPAWN [ARG]...
+ *     0. with --join-after: waits for one byte on FD (the driver makes the cgroup meanwhile, so
+ *        that this program's start-up overlaps that work); EOF instead: the driver gave up, exit
+ *        125 without joining anything,
  *     1. writes "0" into each cgroup.procs FILE, joining berth's cgroup (exit 125 on failure),
  *     2. stops itself (SIGSTOP) until `start` sends SIGCONT, unless DIR/go exists already
  *        (OCI create -> start: nothing of the user's runs before). It records its own pid in
@@ -194,7 +197,7 @@ static int supervise(const char *dir, char **argv) {
 int main(int argc, char **argv) {
   const char *joins[MAX_JOIN];
   const char *state = NULL;
-  int njoin = 0, i = 1;
+  int njoin = 0, i = 1, join_after = -1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) {
       i++;
@@ -212,6 +215,7 @@ int main(int argc, char **argv) {
       joins[njoin++] = argv[++i];
     }
     else if (strcmp(argv[i], "--state") == 0) state = argv[++i];
+    else if (strcmp(argv[i], "--join-after") == 0) join_after = atoi(argv[++i]);
     else {
       errno = EINVAL;
       die(125, "usage", argv[i]);
@@ -220,6 +224,14 @@ int main(int argc, char **argv) {
   if (i >= argc) {
     errno = EINVAL;
     die(125, "usage", "no command after --");
+  }
+  if (join_after >= 0) {
+    char c;
+    ssize_t n;
+    do n = read(join_after, &c, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) exit(125); /* the driver gave up (create failed): nothing joined, nothing to say */
+    close(join_after);
   }
   for (int k = 0; k < njoin; k++) join(joins[k]);
   if (!state) {

@@ -209,6 +209,41 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
     }
   });
 
+  it('a create that fails after starting the supervisor leaves no supervisor and no cgroup', async () => {
+    // A v1 devices cgroup may not allow more than its parent: a parent denying everything makes the
+    // container's device rules fail while the supervisor already waits to join.
+    const devices = '/sys/fs/cgroup/devices';
+    if (!fs.existsSync(path.join(devices, 'devices.deny'))) return; // cgroup v2: no devices files
+    const parent = `berth-test-${crypto.randomBytes(3).toString('hex')}`;
+    fs.mkdirSync(path.join(devices, parent));
+    fs.writeFileSync(path.join(devices, parent, 'devices.deny'), 'a');
+    const id = `t-nspawn-${crypto.randomBytes(4).toString('hex')}`;
+    const stateDir = path.join(state.root, id);
+    fs.mkdirSync(stateDir);
+    try {
+      const s = spec(['true'], (x) => { x.linux!.cgroupsPath = `/${parent}/box`; });
+      await expect(driver.create({ id, bundle: state.root, spec: s, stateDir, options: {}, stdio: { kind: 'log' } })).rejects.toThrow(/devices/);
+      const supervisors = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(stateDir) && !fs.readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z');
+        } catch {
+          return false;
+        }
+      });
+      await pollUntil(() => (supervisors().length === 0 ? true : undefined), 5000, 'the supervisor to exit');
+      expect(fs.existsSync(path.join(stateDir, 'nspawn.pid'))).toBe(false);
+      for (const h of fs.readdirSync('/sys/fs/cgroup')) expect(fs.existsSync(path.join('/sys/fs/cgroup', h, parent, 'box'))).toBe(false);
+    } finally {
+      for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+        try {
+          fs.rmdirSync(path.join('/sys/fs/cgroup', h, parent));
+        } catch {
+          /* not made in this hierarchy */
+        }
+      }
+    }
+  });
+
   it('create does not run the process; start does; delete leaves nothing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-nspawn-mark-'));
     try {
