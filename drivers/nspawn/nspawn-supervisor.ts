@@ -113,7 +113,7 @@ export async function awaitSupervisorGone(pid: number, startTime: number | undef
 
 /**
  * Let the supervisor go on: true once it has started nspawn (or was woken from its stop), false
- * while it is still setting up. Writes STATE/go first, which it checks before stopping itself.
+ * while it is still setting up. Writes "1" into STATE/go first, which it checks before stopping itself.
  * A supervisor gone without starting nspawn (its cgroup join failed, or it was killed) is a
  * BACKEND_FAILED error; a short container can run, end and have its supervisor reaped between two
  * calls: its files say so. `startTime` (when known) tells the supervisor from a later process
@@ -121,7 +121,8 @@ export async function awaitSupervisorGone(pid: number, startTime: number | undef
  */
 export function release(stateDir: string, supervisorPid: number, startTime?: number): boolean {
   const go = path.join(stateDir, 'go');
-  if (!fs.existsSync(go)) fs.writeFileSync(go, '');
+  // Non-empty: the supervisor makes `go` empty at its start, so this is usually a write into an existing file.
+  if (!(fs.statSync(go, { throwIfNoEntry: false })?.size ?? 0)) fs.writeFileSync(go, '1');
   const launched = (): boolean => readNumberFile(stateDir, STATE_FILES.nspawnPid) !== undefined || readNumberFile(stateDir, STATE_FILES.exit) !== undefined;
   if (launched()) return true;
   const st = processStat(supervisorPid);

@@ -4,14 +4,15 @@
  *
  * Supervisor mode:
  *   berth-nspawn-supervisor --state DIR [--join-after FD] [--join FILE]... -- NSPAWN [ARG]...
- *     0. with --join-after: waits for one byte on FD (the driver makes the cgroup meanwhile, so
- *        that this program's start-up overlaps that work); EOF instead: the driver gave up, exit
- *        125 without joining anything,
+ *     0. records its own pid in DIR/supervisor.pid (for deleting a record that has no handle
+ *        yet) and makes DIR/go, nspawn.pid, running and exit, empty (kept if there already), so
+ *        that every later moment is one write into an existing file, not a file creation; with
+ *        --join-after it then waits for one byte on FD (the driver makes the cgroup meanwhile, so
+ *        that this start-up overlaps that work); EOF instead: the driver gave up, exit 125
+ *        without joining anything,
  *     1. writes "0" into each cgroup.procs FILE, joining berth's cgroup (exit 125 on failure),
- *     2. stops itself (SIGSTOP) until `start` sends SIGCONT, unless DIR/go exists already
- *        (OCI create -> start: nothing of the user's runs before). It records its own pid in
- *        DIR/supervisor.pid (for deleting a record that has no handle yet) before stopping, or,
- *        when `go` is there already, once nspawn runs (off start's critical path),
+ *     2. stops itself (SIGSTOP) until `start` sends SIGCONT, unless DIR/go is non-empty already
+ *        (`start` writes it first; OCI create -> start: nothing of the user's runs before),
  *     3. forks and execs NSPAWN with the caller's stdin (the supervisor itself then holds
  *        /dev/null), records its pid in DIR/nspawn.pid (one write of the whole number),
  *     4. passes nspawn a pipe as a socket-activation fd (LISTEN_FDS=1, fd 3): nspawn hands it to
@@ -22,8 +23,6 @@
  *        without a word) leaves DIR/running empty: start then falls back to /proc,
  *     5. waits for nspawn and records its exit status in DIR/exit (128+N for a death by signal N).
  *   The files are written whole in one write each: readers treat an empty file as not yet written.
- *   DIR/running and DIR/exit are made (empty) while nspawn starts, so that the moments start and
- *   wait are waiting for are one write each, not a file creation.
  *
  * Join mode (exec):
  *   berth-nspawn-supervisor [--join FILE]... -- COMMAND [ARG]...
@@ -91,10 +90,39 @@ static void record(const char *dir, const char *name, const char *text) {
   finish_record(open_record(dir, name), name, text);
 }
 
-static int exists_in(const char *dir, const char *name) {
+/* Whether DIR/NAME has content (STATE/go: written by start). */
+static int written_in(const char *dir, const char *name) {
   char file[4096];
+  struct stat st;
   if (snprintf(file, sizeof file, "%s/%s", dir, name) >= (int)sizeof file) return 0;
-  return access(file, F_OK) == 0;
+  return stat(file, &st) == 0 && st.st_size > 0;
+}
+
+/* DIR/NAME made empty if missing (content kept otherwise), open for writing; -1 (reported) on failure. */
+static int prepare_record(const char *dir, const char *name) {
+  char file[4096];
+  if (snprintf(file, sizeof file, "%s/%s", dir, name) >= (int)sizeof file) {
+    fprintf(stderr, "berth-nspawn-supervisor: record: %s/%s: name too long\n", dir, name);
+    return -1;
+  }
+  int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) fprintf(stderr, "berth-nspawn-supervisor: record: %s: %s\n", file, strerror(errno));
+  return fd;
+}
+
+/* The state files, made before anything waits on them (see 0. above). */
+struct records {
+  int nspawn_pid, running, exit;
+};
+
+static struct records prepare(const char *dir) {
+  char text[32];
+  snprintf(text, sizeof text, "%d\n", (int)getpid());
+  record(dir, "supervisor.pid", text);
+  int go = prepare_record(dir, "go");
+  if (go >= 0) close(go);
+  struct records r = {prepare_record(dir, "nspawn.pid"), prepare_record(dir, "running"), prepare_record(dir, "exit")};
+  return r;
 }
 
 /* The nspawn child: the caller's stdin, the ready pipe as fd 3 announced as socket activation. */
@@ -131,19 +159,14 @@ static int await_ready(int fd) {
   return ok && total == 1;
 }
 
-static int supervise(const char *dir, char **argv) {
+static int supervise(const char *dir, char **argv, struct records files) {
   /* Holding the caller's stdin from here on would keep a pipe open after the container closed it. */
   int saved_stdin = fcntl(0, F_DUPFD_CLOEXEC, 10);
   int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null < 0) die(125, "open", "/dev/null");
 
   char text[32];
-  snprintf(text, sizeof text, "%d\n", (int)getpid());
-  int stopped = !exists_in(dir, "go");
-  if (stopped) {
-    record(dir, "supervisor.pid", text);
-    raise(SIGSTOP);
-  }
+  if (!written_in(dir, "go")) raise(SIGSTOP);
 
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) ready[0] = ready[1] = -1;
@@ -160,13 +183,14 @@ static int supervise(const char *dir, char **argv) {
   if (ready[1] >= 0) close(ready[1]);
 
   snprintf(text, sizeof text, "%d\n", (int)child);
-  record(dir, "nspawn.pid", text);
-  if (!stopped) {
-    snprintf(text, sizeof text, "%d\n", (int)getpid());
-    record(dir, "supervisor.pid", text);
+  if (files.nspawn_pid >= 0) finish_record(files.nspawn_pid, "nspawn.pid", text);
+  else record(dir, "nspawn.pid", text);
+  int running_fd = files.running;
+  if (ready[0] < 0 && running_fd >= 0) {
+    close(running_fd);
+    running_fd = -1;
   }
-  int running_fd = ready[0] >= 0 ? open_record(dir, "running") : -1;
-  int exit_fd = open_record(dir, "exit");
+  int exit_fd = files.exit;
 
   int status;
   pid_t got = 0;
@@ -225,6 +249,8 @@ int main(int argc, char **argv) {
     errno = EINVAL;
     die(125, "usage", "no command after --");
   }
+  struct records files = {-1, -1, -1};
+  if (state) files = prepare(state);
   if (join_after >= 0) {
     char c;
     ssize_t n;
@@ -238,5 +264,5 @@ int main(int argc, char **argv) {
     execvp(argv[i], &argv[i]);
     die(errno == ENOENT ? 127 : 126, "exec", argv[i]);
   }
-  return supervise(state, &argv[i]);
+  return supervise(state, &argv[i], files);
 }

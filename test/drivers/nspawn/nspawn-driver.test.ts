@@ -176,7 +176,7 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
       await driver.delete(ref, false);
       expect(traces(ref)).toEqual([]);
       expect(fs.existsSync(path.join(dir, 'ran'))).toBe(false);
-      expect(fs.existsSync(path.join(ref.stateDir, 'nspawn.pid'))).toBe(false);
+      expect(readNumber(path.join(ref.stateDir, 'nspawn.pid'))).toBeUndefined();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -194,7 +194,7 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
       const ref = await create(spec(['true'], (s) => { s.linux!.cgroupsPath = `/${parent}/box`; }), { kind: 'fds', stdin: null, stdout: io.stdout, stderr: io.stderr });
       await expect(driver.start(ref)).rejects.toMatchObject({ code: 'BACKEND_FAILED', message: expect.stringMatching(/supervisor is gone/) });
       expect(io.read().stderr).toMatch(/berth-nspawn-supervisor: join cgroup: .*cpuset.*cgroup\.procs/);
-      expect(fs.existsSync(path.join(ref.stateDir, 'nspawn.pid'))).toBe(false);
+      expect(readNumber(path.join(ref.stateDir, 'nspawn.pid'))).toBeUndefined();
       await driver.delete(ref, false);
       expect(traces(ref)).toEqual([]);
     } finally {
@@ -231,7 +231,7 @@ describeIf(isRoot)('nspawn driver (real containers)', () => {
         }
       });
       await pollUntil(() => (supervisors().length === 0 ? true : undefined), 5000, 'the supervisor to exit');
-      expect(fs.existsSync(path.join(stateDir, 'nspawn.pid'))).toBe(false);
+      expect(readNumber(path.join(stateDir, 'nspawn.pid'))).toBeUndefined();
       for (const h of fs.readdirSync('/sys/fs/cgroup')) expect(fs.existsSync(path.join('/sys/fs/cgroup', h, parent, 'box'))).toBe(false);
     } finally {
       for (const h of fs.readdirSync('/sys/fs/cgroup')) {

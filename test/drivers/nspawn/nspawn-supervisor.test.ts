@@ -40,8 +40,10 @@ describe('berth-nspawn-supervisor', () => {
     const pid = launch(dir, ['/bin/sh', '-c', 'echo $$ > "$0/child"; exit 7', dir]);
     await pollUntil(() => (processState(pid) === 'T' ? true : undefined), 10000, 'the supervisor to stop', 5);
     await new Promise((r) => setTimeout(r, 50));
-    expect(fs.readdirSync(dir)).toEqual(['supervisor.pid']); // nothing ran
+    // Nothing ran: the state files are made, empty, and only supervisor.pid has content.
+    expect(fs.readdirSync(dir).sort()).toEqual(['exit', 'go', 'nspawn.pid', 'running', 'supervisor.pid']);
     expect(readNumberFile(dir, 'supervisor.pid')).toBe(pid);
+    for (const f of ['exit', 'go', 'nspawn.pid', 'running']) expect(fs.readFileSync(path.join(dir, f), 'utf8')).toBe('');
     expect(release(dir, pid)).toBe(true);
     expect(await exitOf(dir)).toBe(7);
     expect(readNumberFile(dir, STATE_FILES.nspawnPid)).toBe(Number(fs.readFileSync(path.join(dir, 'child'), 'utf8')));
@@ -50,26 +52,26 @@ describe('berth-nspawn-supervisor', () => {
 
   it('does not stop when STATE/go is there already', async () => {
     const dir = stateDir();
-    fs.writeFileSync(path.join(dir, 'go'), '');
+    fs.writeFileSync(path.join(dir, 'go'), '1');
     const pid = launch(dir, ['/bin/true']);
     expect(await exitOf(dir)).toBe(0);
-    expect(readNumberFile(dir, 'supervisor.pid')).toBe(pid); // written once nspawn runs
+    expect(readNumberFile(dir, 'supervisor.pid')).toBe(pid);
   });
 
   it('records 128+N for a command killed by signal N, and 127 for one that does not exist', async () => {
     const killed = stateDir();
-    fs.writeFileSync(path.join(killed, 'go'), '');
+    fs.writeFileSync(path.join(killed, 'go'), '1');
     launch(killed, ['/bin/sh', '-c', 'kill -TERM $$']);
     expect(await exitOf(killed)).toBe(143);
     const missing = stateDir();
-    fs.writeFileSync(path.join(missing, 'go'), '');
+    fs.writeFileSync(path.join(missing, 'go'), '1');
     launch(missing, ['/nonexistent/berth']);
     expect(await exitOf(missing)).toBe(127);
   });
 
   it('writes STATE/running when the readiness fd gets "R" and closes, and not otherwise', async () => {
     const ok = stateDir();
-    fs.writeFileSync(path.join(ok, 'go'), '');
+    fs.writeFileSync(path.join(ok, 'go'), '1');
     // "R", then fd 3 closes (as the helper's exec of the user's command closes it), then the command runs on.
     launch(ok, ['/bin/sh', '-c', 'printf R >&3; exec 3>&-; while [ ! -e "$0/done" ]; do sleep 0.01; done', ok]);
     expect(await pollUntil(() => readNumberFile(ok, STATE_FILES.running), 10000, 'STATE/running', 5)).toBe(1);
@@ -77,13 +79,13 @@ describe('berth-nspawn-supervisor', () => {
     fs.writeFileSync(path.join(ok, 'done'), '');
     expect(await exitOf(ok)).toBe(0);
     const failed = stateDir();
-    fs.writeFileSync(path.join(failed, 'go'), '');
+    fs.writeFileSync(path.join(failed, 'go'), '1');
     launch(failed, ['/bin/sh', '-c', 'printf R! >&3; exec 3>&-; sleep 0.2; exit 127']);
     expect(await exitOf(failed)).toBe(127);
     expect(readNumberFile(failed, STATE_FILES.running)).toBeUndefined(); // made empty, never written
     // Closed without a word (a helper or nspawn that does not pass the fd on): not running either.
     const silent = stateDir();
-    fs.writeFileSync(path.join(silent, 'go'), '');
+    fs.writeFileSync(path.join(silent, 'go'), '1');
     launch(silent, ['/bin/sh', '-c', 'exec 3>&-; sleep 0.2']);
     expect(await exitOf(silent)).toBe(0);
     expect(readNumberFile(silent, STATE_FILES.running)).toBeUndefined();
@@ -91,11 +93,12 @@ describe('berth-nspawn-supervisor', () => {
 
   it('exits 125 without running anything when it cannot join a cgroup', () => {
     const dir = stateDir();
-    fs.writeFileSync(path.join(dir, 'go'), '');
+    fs.writeFileSync(path.join(dir, 'go'), '1');
     const r = spawnSync(BINARY, ['--state', dir, '--join', path.join(dir, 'no/cgroup.procs'), '--', '/bin/true'], { encoding: 'utf8' });
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^berth-nspawn-supervisor: join cgroup: .*no\/cgroup\.procs: No such file or directory/);
-    expect(fs.readdirSync(dir)).toEqual(['go']);
+    expect(readNumberFile(dir, 'nspawn.pid')).toBeUndefined(); // made empty, never written
+    expect(readNumberFile(dir, 'exit')).toBeUndefined();
   });
 
   it('joins, then execs the command in its join mode (exec)', () => {
