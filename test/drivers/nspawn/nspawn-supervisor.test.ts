@@ -12,8 +12,19 @@ import { tempStateRoot } from '../../helpers/busybox-fixture';
 const BINARY = path.resolve(__dirname, '../../../dist/drivers/nspawn/berth-nspawn-supervisor');
 const state = tempStateRoot();
 let n = 0;
+const launched: number[] = [];
 
-afterAll(() => state.cleanup());
+afterAll(() => {
+  // A failed test can leave a supervisor stopped: end every one this file started (by pid).
+  for (const pid of launched) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  state.cleanup();
+});
 
 function stateDir(): string {
   const dir = path.join(state.root, `s${n++}`);
@@ -25,6 +36,7 @@ function stateDir(): string {
 function launch(dir: string, argv: string[], joins: string[] = []): number {
   const child = spawn(BINARY, ['--state', dir, ...joins.flatMap((j) => ['--join', j]), '--', ...argv], { detached: true, stdio: 'ignore' });
   child.unref();
+  launched.push(child.pid!);
   return child.pid!;
 }
 
