@@ -6,7 +6,7 @@
  *   rawDefault systemd-nspawn with nspawn's own defaults (its seccomp filter on), for reference
  *   rawSame    systemd-nspawn with exactly the argv and environment the driver gives it for the
  *              default spec (helper included), run by spawnSync: nspawn's own share of the work
- *   driver     the nspawn driver object alone: create + start + wait + delete
+ *   driver     the nspawn driver object alone: create + start + wait + delete (its state folder made before the clock)
  *   api        berth's ContainerManager in-process: create + start + wait + delete (default spec)
  *   cli        `berth run --rm --driver nspawn` as a new process (includes Node's start-up)
  * The cases run interleaved, in a new (seeded, shuffled) order every round. Each gets a fresh validated spec
@@ -49,15 +49,16 @@ async function main(): Promise<void> {
   };
   // Each case gets a freshly built and validated spec, made before its clock starts: building the
   // spec is the caller's work (as raw nspawn's argv is), not part of create + start + wait + delete.
-  const cases: Record<string, (spec: ReturnType<typeof benchSpec>) => Promise<void>> = {
+  // So is the driver object's state folder (CreateRequest.stateDir exists before create; through
+  // the API the manager makes it, inside the api case's clock).
+  const cases: Record<string, (spec: ReturnType<typeof benchSpec>, stateDir: string) => Promise<void>> = {
     raw: async () => check(spawnSync('systemd-nspawn', rawArgv, { env: raw.env, stdio: 'ignore' }).status),
     rawSame: async (spec) => {
       const argv = nspawnArguments({ spec, machine: `berth-bench-${process.pid}`, directory: rootfs, initPath: path.join(top, 'drivers/nspawn/berth-nspawn-init'), hostHostname: os.hostname() });
       check(spawnSync(argv[0]!, argv.slice(1), { env: { ...NSPAWN_ENVIRONMENT }, stdio: 'ignore' }).status);
     },
-    driver: async (spec) => {
+    driver: async (spec, stateDir) => {
       const id = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-      const stateDir = fs.mkdtempSync(path.join(stateRoot, 'd-'));
       const ctx = { id, bundle: stateRoot, spec, stateDir, options: {} };
       const handle = await driver.create({ ...ctx, stdio: { kind: 'fds', stdin: null, stdout: devnull, stderr: devnull } });
       const ref = { ...ctx, handle };
@@ -77,7 +78,8 @@ async function main(): Promise<void> {
   };
 
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  for (const name of Object.keys(cases)) await cases[name]!(benchSpec()); // warm-up: page cache, first-use costs
+  const stateDirFor = (name: string): string => (name === 'driver' ? fs.mkdtempSync(path.join(stateRoot, 'd-')) : '');
+  for (const name of Object.keys(cases)) await cases[name]!(benchSpec(), stateDirFor(name)); // warm-up: page cache, first-use costs
   // A new order every round (a seeded shuffle, the same in every run of the bench): no case always
   // follows the same one. A fixed or rotated order did: `raw` always ran after the long, idle-ending
   // cli case and `api` after rawDefault, whose network namespace the kernel tears down after exit.
@@ -87,8 +89,9 @@ async function main(): Promise<void> {
     for (const name of shuffle(names, random)) {
       const fn = cases[name]!;
       const spec = benchSpec();
+      const stateDir = stateDirFor(name);
       const t0 = process.hrtime.bigint();
-      await fn(spec).catch((err: Error) => {
+      await fn(spec, stateDir).catch((err: Error) => {
         throw new Error(`case ${name}, round ${i + 1}: ${err.message}`);
       });
       samples[name]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
