@@ -51,26 +51,27 @@ import {
   processCgroupDirs,
   removeCgroupDirs,
   renderConfig,
-  renderSeccompPolicy,
   setCgroupFrozen,
   type CgroupVersion,
 } from '../../vendor/lxc-ts-shim/src';
 import { cgroupLimitsFor, lxcConfigFor, sysctlsFor, DRIVER_NAME } from './lxc-config';
-import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT, SYSCTL_SCRIPT } from './lxc-scripts';
 import { prepareMountpoints } from './mountpoints';
 import { LxcRefusalError } from './lxc-refusal-error';
 import { readLxcStats } from './lxc-stats';
 import { runHooks, type HookFailure } from './oci-hooks';
 import { frozen, killQuietly, probePath, userProcess, writeIfAbsent } from './lxc-processes';
-import { lxcSeccompPolicy } from './lxc-seccomp';
+import { lxcSeccompPolicyText } from './lxc-seccomp';
 import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
 
 export const LxcDriverOptions = Symbol.for('berth.LxcDriverOptions');
 export interface LxcDriverOptions {
   /** LXC's `-P` folder for berth's containers. */
   lxcpath?: string;
+  /** Path of berth-lxc-helper; default: next to this module in dist/. */
+  helper?: string;
 }
 export const DEFAULT_LXCPATH = '/var/lib/berth/lxc';
+const HELPER_NAME = 'berth-lxc-helper';
 
 /** Everything a later call (in any process) needs to find the container again. */
 interface LxcHandle {
@@ -87,9 +88,9 @@ const CREATE_TIMEOUT_MS = 30000;
 
 /**
  * LXC through its own tools: `lxc-execute` runs the spec's process under LXC's init, with the
- * caller's stdout and stderr kept apart and the process's exit code returned. A tiny shell supervisor
- * (outliving the CLI) runs it and records the exit status; a start-host hook holds the set-up
- * container between create and start.
+ * caller's stdout and stderr kept apart and the process's exit code returned. berth-lxc-helper, a
+ * small static binary, is both the supervisor (outliving the CLI: runs lxc-execute, records the exit
+ * status) and the start-host hook that holds the set-up container between create and start.
  */
 @injectable()
 export class LxcDriver extends BaseDriver implements ExecutionDriver {
@@ -167,6 +168,9 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     if (process.getuid?.() !== 0) {
       return { available: false, reason: 'berth runs LXC containers as root only (no unprivileged containers)', version: version.stdout.trim(), health: 'unhealthy', attributes };
     }
+    if (!this.findHelper({})) {
+      return { available: false, reason: 'berth-lxc-helper is not built', installHint: 'npm run build (needs gcc and libc6-dev)', version: version.stdout.trim(), health: 'unhealthy', attributes };
+    }
     const lxcpath = this.lxcpath({});
     try {
       fs.mkdirSync(lxcpath, { recursive: true, mode: 0o711 });
@@ -181,34 +185,29 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const dir = request.stateDir;
     const lxcpath = this.lxcpath(request.options);
     const name = request.id;
-    const gate = stateFile(dir, 'gate');
+    const helper = this.findHelper(request.options);
+    if (!helper) throw new BerthError('DRIVER_UNAVAILABLE', 'lxc: berth-lxc-helper is not built (npm run build; needs gcc and libc6-dev)');
     const rootfs = request.spec.root!.path;
-    const sysctls = sysctlsFor(request.spec);
+    const sysctls = sysctlsFor(request.spec).flatMap((s) => ['--sysctl', `${s.path}=${s.value}`]);
     const networkRequest = networkRequestFromSpec(request.spec);
-    const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, dir, [gate, dir]);
+    const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, dir, [helper, 'gate', dir, ...sysctls]);
     if (options.rootfs.readonly) prepareMountpoints(rootfs, options.mounts ?? []);
     const configFile = stateFile(dir, 'config');
     fs.writeFileSync(configFile, config);
-    fs.writeFileSync(stateFile(dir, 'supervisor'), SUPERVISOR_SCRIPT);
-    fs.writeFileSync(gate, START_GATE_SCRIPT, { mode: 0o755 });
-    if (sysctls.length > 0) {
-      fs.writeFileSync(stateFile(dir, 'sysctlScript'), SYSCTL_SCRIPT);
-      fs.writeFileSync(stateFile(dir, 'sysctls'), sysctls.map((s) => `${s.path} ${s.value}\n`).join(''));
-    }
     const tools = new LxcTools({ lxcpath });
     const argv = tools.executeArgv(name, configFile, request.spec.process!.args!, { file: stateFile(dir, 'log'), level: 'ERROR', quiet: true });
 
     const stdio = openStdio(request);
     let pid: number | undefined;
     try {
-      const child = spawn('/bin/sh', [stateFile(dir, 'supervisor'), dir, ...argv], { detached: true, stdio: stdio.options, cwd: '/' });
+      const child = spawn(helper, ['supervise', dir, ...argv], { detached: true, stdio: stdio.options, cwd: '/' });
       child.on('error', () => undefined);
       child.unref();
       pid = child.pid;
     } finally {
       stdio.close();
     }
-    if (pid === undefined) throw new BerthError('BACKEND_FAILED', 'could not start the LXC supervisor (/bin/sh)');
+    if (pid === undefined) throw new BerthError('BACKEND_FAILED', `could not start the LXC supervisor (${helper})`);
     const handle: LxcHandle = { name, lxcpath, cgroupVersion, supervisorPid: pid, supervisorStart: processStartTime(pid) };
     try {
       await watchUntil(dir, () => {
@@ -251,7 +250,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     });
     if (!startHook) delete options.hooks;
     try {
-      const policy = spec.linux?.seccomp ? renderSeccompPolicy(lxcSeccompPolicy(spec.linux.seccomp)) : undefined;
+      const policy = spec.linux?.seccomp ? lxcSeccompPolicyText(spec.linux.seccomp) : undefined;
       if (policy) options.seccompProfile = path.join(dir, 'seccomp.policy');
       const config = renderConfig(options, { cgroupVersion });
       // Files only once everything translated: a refused spec leaves nothing.
@@ -457,6 +456,17 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
 
   override async logs(ref: ContainerRef, request: LogsRequest): Promise<void> {
     await copyLogs(logPaths(ref.stateDir), request, request.follow, async () => (await this.state(ref)).status === 'stopped');
+  }
+
+  /** The built helper: the `helper` option (request, then driver), else next to this module in dist/, or dist/ seen from the sources (tests). */
+  private findHelper(options: Readonly<Record<string, JsonValue>>): string | undefined {
+    const candidates = [
+      ...(typeof options.helper === 'string' ? [options.helper] : []),
+      ...(this.options.helper ? [this.options.helper] : []),
+      path.join(__dirname, HELPER_NAME),
+      path.resolve(__dirname, '../../dist/drivers/lxc', HELPER_NAME),
+    ];
+    return candidates.find((p) => fs.existsSync(p));
   }
 
   private lxcpath(options: Readonly<Record<string, JsonValue>>): string {

@@ -1,6 +1,7 @@
 /**
  * The files an LXC container keeps in its state folder, and their readers. Writers are the
- * supervisor and start gate scripts (lxc-scripts.ts); a value counts only once its line is complete.
+ * supervise and gate roles of berth-lxc-helper (native/berth-lxc-helper.c), which publish each file
+ * whole (temporary file, then rename or link); a value still counts only once its line is complete.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,10 +9,6 @@ import * as path from 'node:path';
 export const STATE_FILES = {
   config: 'lxc.conf',
   log: 'lxc.log',
-  supervisor: 'supervisor.sh',
-  gate: 'start-gate.sh',
-  sysctlScript: 'sysctl.sh',
-  sysctls: 'sysctl',
   hookError: 'hook.err',
   initPid: 'init.pid',
   exitCode: 'exit.code',
