@@ -169,7 +169,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       return { available: false, reason: 'berth runs LXC containers as root only (no unprivileged containers)', version: version.stdout.trim(), health: 'unhealthy', attributes };
     }
     if (!this.findHelper({})) {
-      return { available: false, reason: 'berth-lxc-helper is not built', installHint: 'npm run build (needs gcc and libc6-dev)', version: version.stdout.trim(), health: 'unhealthy', attributes };
+      return { available: false, reason: this.missingHelper({}), installHint: 'npm run build (needs gcc and libc6-dev)', version: version.stdout.trim(), health: 'unhealthy', attributes };
     }
     const lxcpath = this.lxcpath({});
     try {
@@ -186,7 +186,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const lxcpath = this.lxcpath(request.options);
     const name = request.id;
     const helper = this.findHelper(request.options);
-    if (!helper) throw new BerthError('DRIVER_UNAVAILABLE', 'lxc: berth-lxc-helper is not built (npm run build; needs gcc and libc6-dev)');
+    if (!helper) throw new BerthError('DRIVER_UNAVAILABLE', `lxc: ${this.missingHelper(request.options)}`);
     const rootfs = request.spec.root!.path;
     const sysctls = sysctlsFor(request.spec).flatMap((s) => ['--sysctl', `${s.path}=${s.value}`]);
     const networkRequest = networkRequestFromSpec(request.spec);
@@ -334,9 +334,8 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     // catchable signal to it. SIGKILL and SIGSTOP cannot be forwarded, so every signal goes straight
     // to the process; `all` reaches every process of the container's cgroup except LXC's init, which
     // exits with its child's status once that is gone.
-    // Right after start LXC's init may not have forked the process yet: wait for it (briefly).
-    const child = userProcess(s.pid) ?? (await pollUntil(() => userProcess(s.pid!) ?? (isAlive(s.pid!) ? undefined : -1), 2000, 'the container process', 1).catch(() => undefined));
-    const target = child !== undefined && child > 0 ? child : s.pid;
+    const child = await processOf(s.pid);
+    const target = child ?? s.pid;
     const pids = all ? this.containerPids(s.pid).filter((p) => p !== s.pid) : [target];
     for (const pid of pids) killQuietly(pid, signal);
     if (s.status === 'paused' && signal === 'SIGKILL') await this.setFrozen(ref, false).catch(() => undefined);
@@ -362,6 +361,9 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       if (gate) killQuietly(gate.initPid, 'SIGKILL');
       else if (force && h.supervisorPid !== undefined) killQuietly(-h.supervisorPid, 'SIGKILL'); // still setting up
     } else if (force && ours && gate) {
+      // Not before LXC's init has forked the process: killed earlier (right after start), the init
+      // dies while LXC's monitor waits for it on their sync socket, and the monitor hangs there.
+      await processOf(gate.initPid);
       killQuietly(gate.initPid, 'SIGKILL');
       if (frozen(gate.initPid)) await setCgroupFrozen(gate.initPid, false).catch(() => undefined);
     }
@@ -458,15 +460,19 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     await copyLogs(logPaths(ref.stateDir), request, request.follow, async () => (await this.state(ref)).status === 'stopped');
   }
 
-  /** The built helper: the `helper` option (request, then driver), else next to this module in dist/, or dist/ seen from the sources (tests). */
+  /**
+   * The built helper: the `helper` option (request, then driver) when given, and only that one;
+   * otherwise next to this module in dist/, or dist/ seen from the sources (tests).
+   */
   private findHelper(options: Readonly<Record<string, JsonValue>>): string | undefined {
-    const candidates = [
-      ...(typeof options.helper === 'string' ? [options.helper] : []),
-      ...(this.options.helper ? [this.options.helper] : []),
-      path.join(__dirname, HELPER_NAME),
-      path.resolve(__dirname, '../../dist/drivers/lxc', HELPER_NAME),
-    ];
+    const given = typeof options.helper === 'string' ? options.helper : this.options.helper;
+    const candidates = given !== undefined ? [given] : [path.join(__dirname, HELPER_NAME), path.resolve(__dirname, '../../dist/drivers/lxc', HELPER_NAME)];
     return candidates.find((p) => fs.existsSync(p));
+  }
+
+  private missingHelper(options: Readonly<Record<string, JsonValue>>): string {
+    const given = typeof options.helper === 'string' ? options.helper : this.options.helper;
+    return given !== undefined ? `berth-lxc-helper not found at ${given} (the "helper" option)` : 'berth-lxc-helper is not built (npm run build; needs gcc and libc6-dev)';
   }
 
   private lxcpath(options: Readonly<Record<string, JsonValue>>): string {
@@ -554,6 +560,15 @@ function hasShell(rootfs: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The spec's process, the child of LXC's init; right after start the init may not have forked it
+ * yet, so it is waited for (briefly). Undefined when the init is gone or never forks it in time.
+ */
+async function processOf(initPid: number): Promise<number | undefined> {
+  const child = userProcess(initPid) ?? (await pollUntil(() => userProcess(initPid) ?? (isAlive(initPid) ? undefined : -1), 2000, 'the container process', 1).catch(() => undefined));
+  return child !== undefined && child > 0 ? child : undefined;
 }
 
 function handleOf(ref: ContainerRef): Partial<LxcHandle> & { name: string } {
