@@ -38,6 +38,14 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
 
   const fds = () => ({ kind: 'fds' as const, stdin: null, stdout: io.stdout, stderr: io.stderr });
   const supervisorOf = (handle: DriverHandle) => handle.supervisorPid as number;
+  /** berth's and LXC's host processes of a held container: supervisor, lxc-execute (its child), gate, LXC's init. */
+  const processesOf = (ref: { stateDir: string; handle: DriverHandle }) => {
+    const supervisor = supervisorOf(ref.handle);
+    const children = fs.readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const [init, gate] = fs.readFileSync(path.join(ref.stateDir, 'init.pid'), 'utf8').trim().split(' ').map(Number);
+    return { supervisor, lxcExecute: children, gate: gate!, init: init! };
+  };
+  const alive = (p: ReturnType<typeof processesOf>) => [p.supervisor, ...p.lxcExecute, p.gate, p.init].filter((pid) => isAlive(pid));
 
   async function runToExit(args: string[], edit?: Parameters<typeof specFor>[2]) {
     const request = kit.request(specFor(rootfs, args, edit), fds());
@@ -331,10 +339,14 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
       const createdReq = kit.request(specFor(rootfs, ['/bin/sleep', '100']), { kind: 'log' });
       const created = kit.ref(createdReq, await kit.driver.create(createdReq));
       const createdPid = (await kit.driver.state(created)).pid;
+      const procs = processesOf(created);
+      expect(procs.lxcExecute.length).toBe(1);
+      expect(alive(procs)).toHaveLength(4);
       const t0 = Date.now();
       await kit.driver.delete(created, force);
       expect(Date.now() - t0).toBeLessThan(5000);
       check(created, createdPid);
+      expect(alive(procs)).toEqual([]);
     }
     // an empty handle (half-created record) deletes cleanly and twice
     const empty = { ...kit.request(specFor(rootfs, ['/bin/true']), { kind: 'log' }), handle: {} };
@@ -345,10 +357,15 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
   test('kill on a created container ends it without running the process', async () => {
     const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', 'echo ran']), fds());
     const ref = kit.ref(request, await kit.driver.create(request));
+    const procs = processesOf(ref);
+    expect(alive(procs)).toHaveLength(4);
     await kit.driver.kill(ref, 'SIGTERM', false);
     expect((await kit.driver.wait(ref)).exitCode).toBe(143);
     expect(io.read().stdout).toBe('');
     await expect(kit.driver.start(ref)).rejects.toMatchObject({ code: 'CONTAINER_STATE' });
+    await kit.driver.delete(ref, false);
+    expect(alive(procs)).toEqual([]);
+    expect(containerCgroupDirs(request.id)).toEqual([]);
   });
 
   test('bad specs are refused naming the field, before anything exists', async () => {
@@ -377,6 +394,37 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     expect((err as Error).message).toMatch(/^lxc-execute could not set up the container: sysctl net\/ipv4\/no_such_knob: cannot write 1/);
     expect(containerCgroupDirs(request.id)).toEqual([]);
     expect(fs.existsSync(path.join(kit.lxcpath, request.id))).toBe(false);
+    expect(fs.existsSync(path.join(request.stateDir, 'init.pid'))).toBe(false);
+  });
+
+  test('berth-lxc-helper: supervisor and start gate, no per-container scripts; a missing helper fails create and leaves nothing', async () => {
+    const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', 'exit 3'], (s) => {
+      s.linux!.sysctl = { 'kernel.shm_rmid_forced': '1' };
+    }), fds());
+    const ref = kit.ref(request, await kit.driver.create(request));
+    const procs = processesOf(ref);
+    const exe = (pid: number) => path.basename(fs.readlinkSync(`/proc/${pid}/exe`));
+    expect([exe(procs.supervisor), exe(procs.gate), ...procs.lxcExecute.map(exe)]).toEqual(['berth-lxc-helper', 'berth-lxc-helper', 'lxc-execute']);
+    // the gate holds the container stopped; its sysctls were written before
+    expect(fs.readFileSync(`/proc/${procs.gate}/stat`, 'utf8')).toMatch(/\) T /);
+    await kit.driver.start(ref);
+    expect((await kit.driver.wait(ref)).exitCode).toBe(3);
+    expect(fs.readFileSync(path.join(request.stateDir, 'exit.code'), 'utf8')).toBe('3\n');
+    await kit.driver.delete(ref, false);
+    expect(alive(procs)).toEqual([]);
+    expect(fs.readdirSync(request.stateDir).filter((f) => f.endsWith('.sh') || f.startsWith('.'))).toEqual([]);
+
+    const missing = path.join(request.stateDir, 'no-such-helper');
+    const other = new LxcDriver({ lxcpath: kit.lxcpath, helper: missing });
+    const req2 = kit.request(specFor(rootfs, ['/bin/true']), fds());
+    const err = await other.create(req2).then(() => undefined, (e: unknown) => e);
+    expect(hasCode(err, 'DRIVER_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toContain(missing);
+    expect(fs.readdirSync(req2.stateDir)).toEqual([]);
+    expect(containerCgroupDirs(req2.id)).toEqual([]);
+    const fp = await other.fingerprint();
+    expect(fp).toMatchObject({ available: false, health: 'unhealthy' });
+    expect(fp.reason).toContain(missing);
   });
 });
 
