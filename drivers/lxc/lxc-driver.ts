@@ -44,11 +44,13 @@ import {
   LxcConfigError,
   LxcTools,
   cgroupAssignments,
+  cgroupDirsAt,
   cgroupPids,
   containerCgroupDirs,
   detectCgroupVersion,
   lastLxcMessage,
   processCgroupDirs,
+  processCgroupPaths,
   removeCgroupDirs,
   renderConfig,
   setCgroupFrozen,
@@ -60,7 +62,7 @@ import { LxcRefusalError } from './lxc-refusal-error';
 import { readLxcStats } from './lxc-stats';
 import { runHooks, type HookFailure } from './oci-hooks';
 import { frozen, killQuietly, probePath, userProcess, writeIfAbsent } from './lxc-processes';
-import { lxcSeccompPolicyText } from './lxc-seccomp';
+import { ensureSeccompPolicyFile, seccompPolicyPath, seccompPolicyText } from './seccomp-policy-file';
 import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
 
 export const LxcDriverOptions = Symbol.for('berth.LxcDriverOptions');
@@ -82,6 +84,8 @@ interface LxcHandle {
   supervisorStart?: number;
   /** The bridge network attachment (berth's CNI attacher), when the spec asks for one. */
   network?: JsonValue;
+  /** The cgroups LXC made for this container (payload and monitor), relative to each hierarchy's root. */
+  cgroups?: string[];
 }
 
 const CREATE_TIMEOUT_MS = 30000;
@@ -190,7 +194,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const rootfs = request.spec.root!.path;
     const sysctls = sysctlsFor(request.spec).flatMap((s) => ['--sysctl', `${s.path}=${s.value}`]);
     const networkRequest = networkRequestFromSpec(request.spec);
-    const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, dir, [helper, 'gate', dir, ...sysctls]);
+    const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, [helper, 'gate', dir, ...sysctls]);
     if (options.rootfs.readonly) prepareMountpoints(rootfs, options.mounts ?? []);
     const configFile = stateFile(dir, 'config');
     fs.writeFileSync(configFile, config);
@@ -219,6 +223,8 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       }, CREATE_TIMEOUT_MS, 'the LXC container to be set up');
       // The container is set up and its process has not run: network, oom_score_adj, create-time hooks.
       const initPid = readInitLine(stateFile(dir, 'initPid'))!.initPid;
+      const cgroups = lxcCgroups(initPid, pid);
+      if (cgroups.length > 0) handle.cgroups = cgroups;
       if (networkRequest.mode === 'bridge') {
         handle.network = attachmentToJson(await this.attacher().attach(request.id, `/proc/${initPid}/ns/net`, networkRequest));
       }
@@ -237,7 +243,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   }
 
   /** The spec as an LXC config; `startHook` is berth's start gate (left out for the raw baseline). */
-  private render(spec: Spec, lxcpath: string, dir: string, startHook?: string[]) {
+  private render(spec: Spec, lxcpath: string, startHook?: string[]) {
     const rootfsMount = path.join(lxcpath, '.rootfs-mount');
     if (!fs.existsSync(rootfsMount)) fs.mkdirSync(rootfsMount, { recursive: true, mode: 0o711 });
     const cgroupVersion = detectCgroupVersion();
@@ -250,11 +256,11 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     });
     if (!startHook) delete options.hooks;
     try {
-      const policy = spec.linux?.seccomp ? lxcSeccompPolicyText(spec.linux.seccomp) : undefined;
-      if (policy) options.seccompProfile = path.join(dir, 'seccomp.policy');
+      const policy = spec.linux?.seccomp ? seccompPolicyText(spec.linux.seccomp) : undefined;
+      if (policy) options.seccompProfile = seccompPolicyPath(lxcpath, policy);
       const config = renderConfig(options, { cgroupVersion });
       // Files only once everything translated: a refused spec leaves nothing.
-      if (policy) fs.writeFileSync(options.seccompProfile!, policy);
+      if (policy) ensureSeccompPolicyFile(lxcpath, policy);
       return { options, cgroupVersion, config };
     } catch (err) {
       if (err instanceof LxcConfigError) throw new LxcRefusalError(err.key, err.message.slice(err.key.length + 2));
@@ -272,7 +278,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       const spec = buildSpec({ rootfs, args }, this.features).spec;
       const lxcpath = path.join(workDir, 'lxc');
       fs.mkdirSync(lxcpath, { recursive: true });
-      const { config } = this.render(spec, lxcpath, workDir);
+      const { config } = this.render(spec, lxcpath);
       const configFile = path.join(workDir, 'raw.conf');
       fs.writeFileSync(configFile, config);
       return { argv: new LxcTools({ lxcpath }).executeArgv(`berth-raw-${process.pid}`, configFile, args) };
@@ -375,11 +381,13 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     if (h.supervisorPid !== undefined && (ref.spec.hooks?.poststop ?? []).length > 0) {
       hookWarnings(ref.stateDir, 'poststop', await runHooks(ref.spec.hooks?.poststop, ociState(ref, 'stopped'), false));
     }
-    // LXC removes its cgroups itself; a folder can stay busy for a moment after its last process was
-    // reaped (a just-exited monitor), so removal is retried briefly before giving up.
+    // LXC removes its cgroups itself; berth checks the ones create saw (or, with a handle that has
+    // none, every folder named after the container at the top of every hierarchy). A folder can stay
+    // busy for a moment after its last process was reaped (a just-exited monitor), so removal is
+    // retried briefly before giving up.
     let failed: string[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
-      failed = removeCgroupDirs(containerCgroupDirs(name));
+      failed = removeCgroupDirs(h.cgroups ? cgroupDirsAt(h.cgroups) : containerCgroupDirs(name));
       if (failed.length === 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -569,6 +577,17 @@ function hasShell(rootfs: string): boolean {
 async function processOf(initPid: number): Promise<number | undefined> {
   const child = userProcess(initPid) ?? (await pollUntil(() => userProcess(initPid) ?? (isAlive(initPid) ? undefined : -1), 2000, 'the container process', 1).catch(() => undefined));
   return child !== undefined && child > 0 ? child : undefined;
+}
+
+/**
+ * The cgroups LXC made for a container, read from its init (payload) and LXC's monitor (the
+ * supervisor's child, lxc-execute): each path cut after its `lxc.payload.*`/`lxc.monitor.*` part.
+ */
+function lxcCgroups(initPid: number, supervisorPid: number): string[] {
+  const monitor = userProcess(supervisorPid);
+  const paths = [...processCgroupPaths(initPid), ...(monitor !== undefined ? processCgroupPaths(monitor) : [])];
+  const ours = paths.map((p) => /^(.*?\/lxc\.(?:payload|monitor)\.[^/]+)/.exec(p)?.[1]).filter((p): p is string => p !== undefined);
+  return [...new Set(ours)];
 }
 
 function handleOf(ref: ContainerRef): Partial<LxcHandle> & { name: string } {

@@ -5,7 +5,7 @@
  */
 import type { Seccomp, SeccompAction } from '../../core';
 import { LxcRefusalError } from './lxc-refusal-error';
-import { renderSeccompPolicy, type LxcSeccompAction, type LxcSeccompPolicy, type LxcSeccompRule } from '../../vendor/lxc-ts-shim/src';
+import type { LxcSeccompAction, LxcSeccompPolicy, LxcSeccompRule } from '../../vendor/lxc-ts-shim/src';
 
 const EPERM = 1;
 
@@ -57,23 +57,4 @@ export function lxcSeccompPolicy(s: Seccomp, nativeArch = nativeSeccompArch()): 
   return denylist
     ? { mode: 'denylist', rules }
     : { mode: 'allowlist', defaultAction: lxcAction(s.defaultAction, s.defaultErrnoRet, 'linux.seccomp.defaultAction'), rules };
-}
-
-const renderedPolicies = new Map<string, string>();
-const RENDERED_POLICIES_KEPT = 8;
-
-/**
- * The policy file's text for `seccomp`. Remembered for the last few distinct sections: one process
- * (a bench, a daemon) usually creates many containers with the same profile, and rendering the
- * default profile costs half a millisecond. A refused section throws every time (never remembered).
- */
-export function lxcSeccompPolicyText(seccomp: Seccomp): string {
-  const key = JSON.stringify(seccomp);
-  let text = renderedPolicies.get(key);
-  if (text === undefined) {
-    text = renderSeccompPolicy(lxcSeccompPolicy(seccomp));
-    if (renderedPolicies.size >= RENDERED_POLICIES_KEPT) renderedPolicies.delete(renderedPolicies.keys().next().value!);
-    renderedPolicies.set(key, text);
-  }
-  return text;
 }

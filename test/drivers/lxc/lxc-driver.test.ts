@@ -320,9 +320,16 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
       expect(isAlive(supervisorOf(ref.handle))).toBe(false);
       if (initPid) expect(isAlive(initPid)).toBe(false);
     };
+    // A cgroup folder LXC would have left behind (made here by hand) goes too: through the paths create
+    // recorded in the handle, or the search by name with an empty handle.
+    const hierarchy = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids';
+    const leave = (name: string) => fs.mkdirSync(path.join(hierarchy, `lxc.payload.${name}`));
     // stopped
     const stopped = await runToExit(['/bin/true']);
     const stoppedPid = (await kit.driver.state(stopped.ref)).pid;
+    const recorded = stopped.ref.handle.cgroups as string[];
+    expect(recorded.map((p) => path.basename(p)).sort()).toEqual([`lxc.monitor.${stopped.ref.id}`, `lxc.payload.${stopped.ref.id}`]);
+    leave(stopped.ref.id);
     await kit.driver.delete(stopped.ref, false);
     check(stopped.ref, stoppedPid);
     // running, forced
@@ -350,7 +357,9 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     }
     // an empty handle (half-created record) deletes cleanly and twice
     const empty = { ...kit.request(specFor(rootfs, ['/bin/true']), { kind: 'log' }), handle: {} };
+    leave(empty.id);
     await kit.driver.delete(empty, true);
+    expect(containerCgroupDirs(empty.id)).toEqual([]);
     await kit.driver.delete(empty, true);
   });
 
@@ -413,6 +422,14 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     await kit.driver.delete(ref, false);
     expect(alive(procs)).toEqual([]);
     expect(fs.readdirSync(request.stateDir).filter((f) => f.endsWith('.sh') || f.startsWith('.'))).toEqual([]);
+    // the seccomp policy is one shared file per distinct profile, named after its content
+    const profile = /^lxc\.seccomp\.profile = (.*)$/m.exec(fs.readFileSync(path.join(request.stateDir, 'lxc.conf'), 'utf8'))![1]!;
+    expect(path.dirname(profile)).toBe(path.join(kit.lxcpath, '.seccomp'));
+    expect(fs.readFileSync(profile, 'utf8')).toMatch(/^2\n/);
+    const again = kit.request(specFor(rootfs, ['/bin/true']), fds());
+    kit.ref(again, await kit.driver.create(again));
+    expect(fs.readFileSync(path.join(again.stateDir, 'lxc.conf'), 'utf8')).toContain(`lxc.seccomp.profile = ${profile}\n`);
+    expect(fs.readdirSync(path.dirname(profile))).toEqual([path.basename(profile)]);
 
     const missing = path.join(request.stateDir, 'no-such-helper');
     const other = new LxcDriver({ lxcpath: kit.lxcpath, helper: missing });
