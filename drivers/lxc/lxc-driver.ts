@@ -61,9 +61,9 @@ import { prepareMountpoints } from './mountpoints';
 import { LxcRefusalError } from './lxc-refusal-error';
 import { readLxcStats } from './lxc-stats';
 import { runHooks, type HookFailure } from './oci-hooks';
-import { frozen, killQuietly, probePath, userProcess, writeIfAbsent } from './lxc-processes';
+import { frozen, killQuietly, probePath, userProcess } from './lxc-processes';
 import { ensureSeccompPolicyFile, seccompPolicyPath, seccompPolicyText } from './seccomp-policy-file';
-import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
+import { appendState, processState, readState, stateFile, watchUntil } from './lxc-state-files';
 
 export const LxcDriverOptions = Symbol.for('berth.LxcDriverOptions');
 export interface LxcDriverOptions {
@@ -199,12 +199,13 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const configFile = stateFile(dir, 'config');
     fs.writeFileSync(configFile, config);
     const tools = new LxcTools({ lxcpath });
-    const argv = tools.executeArgv(name, configFile, request.spec.process!.args!, { file: stateFile(dir, 'log'), level: 'ERROR', quiet: true });
+    // LXC's own log: kept in memory by the supervisor, in STATE/lxc.log only when LXC logs an error.
+    const argv = tools.executeArgv(name, configFile, request.spec.process!.args!, { level: 'ERROR', quiet: true });
 
     const stdio = openStdio(request);
     let pid: number | undefined;
     try {
-      const child = spawn(helper, ['supervise', dir, ...argv], { detached: true, stdio: stdio.options, cwd: '/' });
+      const child = spawn(helper, ['supervise', dir, '--lxc-log', ...argv], { detached: true, stdio: stdio.options, cwd: '/' });
       child.on('error', () => undefined);
       child.unref();
       pid = child.pid;
@@ -213,16 +214,17 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     }
     if (pid === undefined) throw new BerthError('BACKEND_FAILED', `could not start the LXC supervisor (${helper})`);
     const handle: LxcHandle = { name, lxcpath, cgroupVersion, supervisorPid: pid, supervisorStart: processStartTime(pid) };
+    // The state file's inode is made now, while LXC sets the container up, rather than by the gate on
+    // LXC's way (any writer appends, creating it when missing).
+    fs.closeSync(fs.openSync(stateFile(dir, 'state'), 'a'));
     try {
-      await watchUntil(dir, () => {
-        if (readInitLine(stateFile(dir, 'initPid')) !== undefined) return true;
-        if (readNumberLine(stateFile(dir, 'exitCode')) !== undefined || !isSameProcess(pid!, handle.supervisorStart)) {
-          throw this.setupError(dir, argv);
-        }
+      const initPid = await watchUntil(dir, () => {
+        const record = readState(dir);
+        if (record.init) return record.init.initPid;
+        if (record.exitCode !== undefined || !isSameProcess(pid!, handle.supervisorStart)) throw this.setupError(dir, argv);
         return undefined;
       }, CREATE_TIMEOUT_MS, 'the LXC container to be set up');
       // The container is set up and its process has not run: network, oom_score_adj, create-time hooks.
-      const initPid = readInitLine(stateFile(dir, 'initPid'))!.initPid;
       const cgroups = lxcCgroups(initPid, pid);
       if (cgroups.length > 0) handle.cgroups = cgroups;
       if (networkRequest.mode === 'bridge') {
@@ -286,10 +288,10 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   };
 
   async start(ref: ContainerRef): Promise<void> {
-    const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
+    const gate = readState(ref.stateDir).init;
     if (!gate) throw new BerthError('CONTAINER_STATE', `container "${ref.id}" is not held at its start gate`);
-    fs.writeFileSync(stateFile(ref.stateDir, 'started'), '');
-    // The gate stops itself right after writing init.pid: wait for that, then let it go on.
+    appendState(ref.stateDir, 'started');
+    // The gate stops itself right after writing its init line: wait for that, then let it go on.
     await pollUntil(() => {
       const st = processState(gate.gatePid);
       if (st === undefined || st === 'Z') throw new BerthError('CONTAINER_STATE', `container "${ref.id}" exited before start`);
@@ -303,15 +305,15 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
 
   async state(ref: ContainerRef): Promise<DriverState> {
     const h = handleOf(ref);
-    const exit = this.readExit(ref);
-    if (exit !== undefined) return { status: 'stopped', exitCode: exit };
+    const record = readState(ref.stateDir);
+    if (record.exitCode !== undefined) return { status: 'stopped', exitCode: record.exitCode };
     if (!h.supervisorPid || !isSameProcess(h.supervisorPid, h.supervisorStart)) {
       const late = this.readExit(ref);
       return { status: 'stopped', exitCode: late ?? 255 };
     }
-    const pid = readInitLine(stateFile(ref.stateDir, 'initPid'))?.initPid;
+    const pid = record.init?.initPid;
     if (pid === undefined) return { status: 'creating' };
-    if (!fs.existsSync(stateFile(ref.stateDir, 'started'))) return { status: 'created', pid };
+    if (!record.started) return { status: 'created', pid };
     return { status: frozen(pid) ? 'paused' : 'running', pid };
   }
 
@@ -332,7 +334,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     if (s.status === 'stopped' || s.pid === undefined) return;
     if (s.status === 'created') {
       // The user's process never ran: the container ends as if the signal had killed it.
-      writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), `${128 + signalNumber(signal)}\n`);
+      appendState(ref.stateDir, `exit ${128 + signalNumber(signal)}`);
       this.abortGate(ref);
       return;
     }
@@ -354,15 +356,21 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     // A zombie supervisor (exited, not yet reaped by the Node process that spawned it) has finished:
     // waiting for its reaping would cost an event-loop turn and a timer on every delete.
     const supervisorAlive = () => h.supervisorPid !== undefined && isSameProcess(h.supervisorPid, h.supervisorStart) && processState(h.supervisorPid) !== 'Z';
-    const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
+    const record = readState(ref.stateDir);
+    const gate = record.init;
     // With a handle, act only while its supervisor lives (its pids are then still ours); a half-created
     // record ({} handle) has only the files to go by.
     const ours = h.supervisorPid === undefined || supervisorAlive();
     await this.detachNetwork(ref, ours && gate ? gate.initPid : undefined);
-    const started = fs.existsSync(stateFile(ref.stateDir, 'started'));
-    if (ours && !started) {
+    if (ours && !record.started) {
       // Created, never started (forced or not): the process never ran; killing the gate aborts LXC.
-      writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), '137\n');
+      if (record.exitCode === undefined) {
+        try {
+          appendState(ref.stateDir, 'exit 137');
+        } catch {
+          /* no state folder (a half-created record): nothing to record */
+        }
+      }
       this.abortGate(ref);
       if (gate) killQuietly(gate.initPid, 'SIGKILL');
       else if (force && h.supervisorPid !== undefined) killQuietly(-h.supervisorPid, 'SIGKILL'); // still setting up
@@ -493,7 +501,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   }
 
   private readExit(ref: ContainerRef): number | undefined {
-    return readNumberLine(stateFile(ref.stateDir, 'exitCode'));
+    return readState(ref.stateDir).exitCode;
   }
 
   /** The network attacher: injected, or made on first use (a driver built without DI, as in tests). */
@@ -518,7 +526,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
 
   /** End a container held at its start gate: the killed hook makes LXC abort before the init runs. */
   private abortGate(ref: ContainerRef): void {
-    const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
+    const gate = readState(ref.stateDir).init;
     if (gate) killQuietly(gate.gatePid, 'SIGKILL');
   }
 
@@ -538,7 +546,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
         return '';
       }
     };
-    const code = readNumberLine(stateFile(dir, 'exitCode')) ?? null;
+    const code = readState(dir).exitCode ?? null;
     // A failing start gate (sysctls) says why in hook.err; LXC itself only logs "Script exited with status 1".
     const message = read('hookError').trim().split('\n').pop() || lastLxcMessage(read('log')) || 'it exited before its init ran (no LXC log)';
     return new BackendCommandError(argv, code, message, 'lxc-execute could not set up the container');

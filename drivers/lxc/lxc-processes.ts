@@ -35,15 +35,6 @@ export function frozen(pid: number): boolean {
   return false;
 }
 
-/** Create `file` with `text` unless it exists (first writer wins: the supervisor checks the same). */
-export function writeIfAbsent(file: string, text: string): void {
-  try {
-    fs.writeFileSync(file, text, { flag: 'wx' });
-  } catch {
-    /* already there */
-  }
-}
-
 export function killQuietly(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);

@@ -2,19 +2,26 @@
  * berth-lxc-helper: the LXC driver's two small host-side programs, in one static binary (no shell,
  * no Node start-up: each role costs an exec, not an interpreter).
  *
- *   berth-lxc-helper supervise STATEDIR ARGV...
+ * Both record what they see in STATEDIR/state, berth's record of the container, one line per event
+ * appended with O_APPEND (a line counts once it is complete; see drivers/lxc/lxc-state-files.ts):
+ *   init INIT GATE   the start gate: the init's host pid and the gate's own pid
+ *   started          berth start (written by berth)
+ *   exit CODE        the container's exit status (the first such line counts)
+ *
+ *   berth-lxc-helper supervise STATEDIR [--lxc-log] ARGV...
  *     Started detached by create (it outlives the CLI). Runs ARGV (lxc-execute ...) with the inherited
- *     stdio, waits for it and records its exit status (128+N when signal N killed it) as one complete
- *     line in STATEDIR/exit.code, unless that file exists already (first writer wins: berth writes it
- *     itself when it kills a created container). Exits with the same status.
+ *     stdio, waits for it and appends "exit CODE" (128+N when signal N killed it) unless an exit line
+ *     is there already (berth writes one itself when it ends a created container). Exits with CODE.
+ *     --lxc-log: ARGV[0] is an LXC tool, given `-o` to a file in memory; whatever LXC logged is kept
+ *     in STATEDIR/lxc.log (written only when there is something, before the exit line).
  *
  *   berth-lxc-helper gate STATEDIR [--sysctl PATH=VALUE]... [NAME lxc start-host]
  *     LXC's start-host hook (LXC runs it once the container is set up, before its init runs, with
  *     LXC_PID = the init's host pid, and appends NAME, the section and the hook type). It writes the
- *     sysctls (PATH below /proc/sys) from inside the init's net, ipc and uts namespaces, writes
- *     "LXC_PID SELFPID\n" to STATEDIR/init.pid, stops itself (SIGSTOP), and once continued exits 0 if
- *     STATEDIR/started exists (berth start), 1 otherwise (LXC then aborts the container). A failure
- *     is written to STATEDIR/hook.err and exits 1.
+ *     sysctls (PATH below /proc/sys) from inside the init's net, ipc and uts namespaces, appends
+ *     "init LXC_PID SELFPID", stops itself (SIGSTOP), and once continued exits 0 if a "started" line
+ *     is there (berth start), 1 otherwise (LXC then aborts the container). A failure is written to
+ *     STATEDIR/hook.err and exits 1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,9 +32,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define STATE_MAX 65536
 
 static char path_buf[4096];
 
@@ -52,58 +62,84 @@ static int write_all(int fd, const char *text, size_t len) {
   return 0;
 }
 
-/* Write `text` to DIR/NAME so that readers see all of it or nothing: an unnamed O_TMPFILE file,
- * linked in once written (no temporary name, so one inotify event for berth's watcher); a named
- * temporary file where the file system has no O_TMPFILE. `exclusive`: an existing DIR/NAME is kept. */
-static int publish(const char *dir, const char *name, const char *text, int exclusive) {
-  char final[4096];
-  if ((size_t)snprintf(final, sizeof final, "%s/%s", dir, name) >= sizeof final) return -1;
-  int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd >= 0) {
-    char self[64];
-    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-    int rc = write_all(fd, text, strlen(text));
-    if (rc == 0) rc = linkat(AT_FDCWD, self, AT_FDCWD, final, AT_SYMLINK_FOLLOW);
-    int saved = errno;
-    close(fd);
-    if (rc == 0 || (exclusive && saved == EEXIST)) return 0;
-    if (saved != EEXIST) {
-      errno = saved;
-      return -1;
-    }
-    /* not exclusive, and the file exists: replace it through a named temporary file below */
-  } else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
-    return -1;
-  }
-  char tmp[4096];
-  if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.%d", dir, name, (int)getpid()) >= sizeof tmp) return -1;
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+/* Append one line to STATEDIR/state in a single write (O_APPEND: whole lines, whatever the writer). */
+static int append_state(const char *dir, const char *line) {
+  int fd = open(in_dir(dir, "state"), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return -1;
-  int rc = write_all(fd, text, strlen(text));
-  if (close(fd) != 0) rc = -1;
-  if (rc == 0) {
-    if (exclusive) {
-      rc = link(tmp, final);
-      if (rc != 0 && errno == EEXIST) rc = 0;
-    } else {
-      rc = rename(tmp, final);
-    }
-  }
+  int rc = write_all(fd, line, strlen(line));
   int saved = errno;
-  unlink(tmp);
+  close(fd);
   errno = saved;
   return rc;
 }
 
-static int supervise(const char *dir, char **argv) {
+/* Whether STATEDIR/state holds a complete line starting with `prefix` (which includes its end: "started\n", "exit "). */
+static int state_has(const char *dir, const char *prefix) {
+  static char text[STATE_MAX + 1];
+  int fd = open(in_dir(dir, "state"), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  size_t len = 0;
+  for (;;) {
+    ssize_t n = read(fd, text + len, STATE_MAX - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    len += (size_t)n;
+    if (len == STATE_MAX) break;
+  }
+  close(fd);
+  text[len] = '\0';
+  size_t plen = strlen(prefix);
+  for (char *line = text; *line;) {
+    char *end = strchr(line, '\n');
+    if (!end) break; /* an incomplete last line does not count */
+    if ((size_t)(end + 1 - line) >= plen && strncmp(line, prefix, plen) == 0) return 1;
+    line = end + 1;
+  }
+  return 0;
+}
+
+/* Copy what LXC logged (the memory file `log`) to STATEDIR/lxc.log, when it logged anything. */
+static void keep_log(const char *dir, int log) {
+  struct stat st;
+  if (fstat(log, &st) != 0 || st.st_size == 0) return;
+  int out = open(in_dir(dir, "lxc.log"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (out < 0) return;
+  char buf[8192];
+  off_t at = 0;
+  ssize_t n;
+  while ((n = pread(log, buf, sizeof buf, at)) > 0) {
+    if (write_all(out, buf, (size_t)n) != 0) break;
+    at += n;
+  }
+  close(out);
+}
+
+static int supervise(const char *dir, int argc, char **argv) {
+  int log = -1;
+  char log_path[64];
+  char **args = argv;
+  if (argc > 1 && strcmp(argv[0], "--lxc-log") == 0) {
+    argv++;
+    argc--;
+    args = calloc((size_t)argc + 3, sizeof *args);
+    if (!args) return 1;
+    log = memfd_create("lxc-log", MFD_CLOEXEC);
+    /* LXC opens the log by path: this process's descriptor, so that nothing inherits it. */
+    if (log >= 0) snprintf(log_path, sizeof log_path, "/proc/%d/fd/%d", (int)getpid(), log);
+    else snprintf(log_path, sizeof log_path, "%s", in_dir(dir, "lxc.log"));
+    args[0] = argv[0];
+    args[1] = "-o";
+    args[2] = log_path;
+    for (int i = 1; i < argc; i++) args[i + 2] = argv[i];
+  }
   pid_t child = fork();
   if (child < 0) {
     perror("berth-lxc-helper: fork");
     return 1;
   }
   if (child == 0) {
-    execvp(argv[0], argv);
-    fprintf(stderr, "berth-lxc-helper: %s: %s\n", argv[0], strerror(errno));
+    execvp(args[0], args);
+    fprintf(stderr, "berth-lxc-helper: %s: %s\n", args[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
   }
   int status;
@@ -114,9 +150,12 @@ static int supervise(const char *dir, char **argv) {
     }
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
-  char line[16];
-  snprintf(line, sizeof line, "%d\n", code);
-  if (publish(dir, "exit.code", line, 1) != 0) perror("berth-lxc-helper: exit.code");
+  if (log >= 0) keep_log(dir, log);
+  if (!state_has(dir, "exit ")) {
+    char line[32];
+    snprintf(line, sizeof line, "exit %d\n", code);
+    if (append_state(dir, line) != 0) perror("berth-lxc-helper: state");
+  }
   return code;
 }
 
@@ -191,15 +230,15 @@ static int gate(const char *dir, int argc, char **argv) {
     if (write_sysctl(dir, argv[i + 1]) != 0) return 1;
   }
   char line[64];
-  snprintf(line, sizeof line, "%s %d\n", init_pid, (int)getpid());
-  if (publish(dir, "init.pid", line, 0) != 0) return gate_fail(dir, "start gate: cannot write init.pid: %s", strerror(errno));
+  snprintf(line, sizeof line, "init %s %d\n", init_pid, (int)getpid());
+  if (append_state(dir, line) != 0) return gate_fail(dir, "start gate: cannot write the state file: %s", strerror(errno));
   raise(SIGSTOP);
-  return access(in_dir(dir, "started"), F_OK) == 0 ? 0 : 1;
+  return state_has(dir, "started\n") ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
-  if (argc >= 4 && strcmp(argv[1], "supervise") == 0) return supervise(argv[2], argv + 3);
+  if (argc >= 4 && strcmp(argv[1], "supervise") == 0) return supervise(argv[2], argc - 3, argv + 3);
   if (argc >= 3 && strcmp(argv[1], "gate") == 0) return gate(argv[2], argc - 3, argv + 3);
-  fprintf(stderr, "usage: berth-lxc-helper supervise STATEDIR ARGV... | gate STATEDIR [--sysctl PATH=VALUE]...\n");
+  fprintf(stderr, "usage: berth-lxc-helper supervise STATEDIR [--lxc-log] ARGV... | gate STATEDIR [--sysctl PATH=VALUE]...\n");
   return 2;
 }

@@ -42,7 +42,7 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
   const processesOf = (ref: { stateDir: string; handle: DriverHandle }) => {
     const supervisor = supervisorOf(ref.handle);
     const children = fs.readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    const [init, gate] = fs.readFileSync(path.join(ref.stateDir, 'init.pid'), 'utf8').trim().split(' ').map(Number);
+    const [, init, gate] = /^init (\d+) (\d+)$/m.exec(fs.readFileSync(path.join(ref.stateDir, 'state'), 'utf8'))!.map(Number);
     return { supervisor, lxcExecute: children, gate: gate!, init: init! };
   };
   const alive = (p: ReturnType<typeof processesOf>) => [p.supervisor, ...p.lxcExecute, p.gate, p.init].filter((pid) => isAlive(pid));
@@ -403,7 +403,18 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     expect((err as Error).message).toMatch(/^lxc-execute could not set up the container: sysctl net\/ipv4\/no_such_knob: cannot write 1/);
     expect(containerCgroupDirs(request.id)).toEqual([]);
     expect(fs.existsSync(path.join(kit.lxcpath, request.id))).toBe(false);
-    expect(fs.existsSync(path.join(request.stateDir, 'init.pid'))).toBe(false);
+    expect(fs.readFileSync(path.join(request.stateDir, 'state'), 'utf8')).not.toMatch(/^init /m);
+  });
+
+  test("an error LXC logs (kept in memory by the supervisor) becomes create's message and STATE/lxc.log", async () => {
+    const request = kit.request(specFor(rootfs, ['/bin/true'], (s) => {
+      s.linux!.resources = { ...s.linux!.resources, cpu: { cpus: '999' } };
+    }), fds());
+    const err = await kit.driver.create(request).then(() => undefined, (e: unknown) => e);
+    expect(hasCode(err, 'BACKEND_FAILED')).toBe(true);
+    expect((err as Error).message).toMatch(/^lxc-execute could not set up the container: .*Failed to set "cpuset\.cpus" to "999"/);
+    expect(fs.readFileSync(path.join(request.stateDir, 'lxc.log'), 'utf8')).toMatch(/ERROR .*cpuset\.cpus/);
+    expect(containerCgroupDirs(request.id)).toEqual([]);
   });
 
   test('berth-lxc-helper: supervisor and start gate, no per-container scripts; a missing helper fails create and leaves nothing', async () => {
@@ -418,7 +429,9 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     expect(fs.readFileSync(`/proc/${procs.gate}/stat`, 'utf8')).toMatch(/\) T /);
     await kit.driver.start(ref);
     expect((await kit.driver.wait(ref)).exitCode).toBe(3);
-    expect(fs.readFileSync(path.join(request.stateDir, 'exit.code'), 'utf8')).toBe('3\n');
+    // the record: the gate's line, berth start's, the supervisor's (lxc-execute's status); no LXC log
+    expect(fs.readFileSync(path.join(request.stateDir, 'state'), 'utf8')).toBe(`init ${procs.init} ${procs.gate}\nstarted\nexit 3\n`);
+    expect(fs.existsSync(path.join(request.stateDir, 'lxc.log'))).toBe(false);
     await kit.driver.delete(ref, false);
     expect(alive(procs)).toEqual([]);
     expect(fs.readdirSync(request.stateDir).filter((f) => f.endsWith('.sh') || f.startsWith('.'))).toEqual([]);
