@@ -8,12 +8,16 @@
  *   started          berth start (written by berth)
  *   exit CODE        the container's exit status (the first such line counts)
  *
- *   berth-lxc-helper supervise STATEDIR [--lxc-log] ARGV...
+ *   berth-lxc-helper supervise STATEDIR [--lxc-log] [--lxc-config-fd N] ARGV...
  *     Started detached by create (it outlives the CLI). Runs ARGV (lxc-execute ...) with the inherited
  *     stdio, waits for it and appends "exit CODE" (128+N when signal N killed it) unless an exit line
  *     is there already (berth writes one itself when it ends a created container). Exits with CODE.
- *     --lxc-log: ARGV[0] is an LXC tool, given `-o` to a file in memory; whatever LXC logged is kept
- *     in STATEDIR/lxc.log (written only when there is something, before the exit line).
+ *     ARGV[0] is an LXC tool, given files in memory rather than on disk (a new file costs ~0.7 ms
+ *     on the project's ext4 state folders, on the path from create to exit):
+ *     --lxc-log: `-o` to a file in memory; whatever LXC logged is kept in STATEDIR/lxc.log (written
+ *       only when there is something, before the exit line).
+ *     --lxc-config-fd N: the config (`-f`) is read from descriptor N (until its end) into memory.
+ *     A failure before ARGV runs is written to STATEDIR/lxc.log, with "exit 125".
  *
  *   berth-lxc-helper gate STATEDIR [--sysctl PATH=VALUE]... [NAME lxc start-host]
  *     LXC's start-host hook (LXC runs it once the container is set up, before its init runs, with
@@ -114,29 +118,75 @@ static void keep_log(const char *dir, int log) {
   close(out);
 }
 
+/* A file in memory holding everything readable from `fd` (closed afterwards); -1 on failure. */
+static int slurp_to_memory(int fd, const char *name) {
+  int mem = memfd_create(name, MFD_CLOEXEC);
+  if (mem < 0) return -1;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || (n > 0 && write_all(mem, buf, (size_t)n) != 0)) {
+      close(mem);
+      close(fd);
+      return -1;
+    }
+    if (n == 0) break;
+  }
+  close(fd);
+  return mem;
+}
+
+/* Set-up failed before LXC ran: say why where berth looks (lxc.log), record the exit. */
+static int supervise_fail(const char *dir, const char *what) {
+  char msg[512];
+  snprintf(msg, sizeof msg, "berth-lxc-helper: %s: %s\n", what, strerror(errno));
+  int fd = open(in_dir(dir, "lxc.log"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd >= 0) {
+    write_all(fd, msg, strlen(msg));
+    close(fd);
+  }
+  if (!state_has(dir, "exit ")) append_state(dir, "exit 125\n");
+  return 125;
+}
+
 static int supervise(const char *dir, int argc, char **argv) {
-  int log = -1;
-  char log_path[64];
-  char **args = argv;
-  if (argc > 1 && strcmp(argv[0], "--lxc-log") == 0) {
-    argv++;
-    argc--;
-    args = calloc((size_t)argc + 3, sizeof *args);
-    if (!args) return 1;
+  int log = -1, config = -1, want_log = 0;
+  char log_path[64], config_path[64];
+  while (argc > 1 && strncmp(argv[0], "--", 2) == 0) {
+    if (strcmp(argv[0], "--lxc-log") == 0) {
+      want_log = 1;
+      argv++;
+      argc--;
+    } else if (strcmp(argv[0], "--lxc-config-fd") == 0 && argc > 2) {
+      config = slurp_to_memory(atoi(argv[1]), "lxc-config");
+      if (config < 0) return supervise_fail(dir, "cannot read the LXC config");
+      argv += 2;
+      argc -= 2;
+    } else {
+      break;
+    }
+  }
+  /* Files LXC opens by path: this process's descriptors, so that nothing inherits them. */
+  char **args = calloc((size_t)argc + 5, sizeof *args);
+  if (!args) return supervise_fail(dir, "out of memory");
+  int n = 0;
+  args[n++] = argv[0];
+  if (want_log) {
     log = memfd_create("lxc-log", MFD_CLOEXEC);
-    /* LXC opens the log by path: this process's descriptor, so that nothing inherits it. */
     if (log >= 0) snprintf(log_path, sizeof log_path, "/proc/%d/fd/%d", (int)getpid(), log);
     else snprintf(log_path, sizeof log_path, "%s", in_dir(dir, "lxc.log"));
-    args[0] = argv[0];
-    args[1] = "-o";
-    args[2] = log_path;
-    for (int i = 1; i < argc; i++) args[i + 2] = argv[i];
+    args[n++] = "-o";
+    args[n++] = log_path;
   }
+  if (config >= 0) {
+    snprintf(config_path, sizeof config_path, "/proc/%d/fd/%d", (int)getpid(), config);
+    args[n++] = "-f";
+    args[n++] = config_path;
+  }
+  for (int i = 1; i < argc; i++) args[n++] = argv[i];
   pid_t child = fork();
-  if (child < 0) {
-    perror("berth-lxc-helper: fork");
-    return 1;
-  }
+  if (child < 0) return supervise_fail(dir, "fork");
   if (child == 0) {
     execvp(args[0], args);
     fprintf(stderr, "berth-lxc-helper: %s: %s\n", args[0], strerror(errno));
