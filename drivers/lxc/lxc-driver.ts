@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { inject, injectable, optional } from 'inversify';
 import {
   BaseDriver,
@@ -90,6 +89,10 @@ interface LxcHandle {
 }
 
 const CREATE_TIMEOUT_MS = 30000;
+/** The environment variable that carries the LXC config to berth-lxc-helper (see create). */
+const CONFIG_ENV = 'BERTH_LXC_CONFIG';
+/** Linux takes one environment string of up to 128 KiB; a bigger config goes through a file. */
+const MAX_CONFIG_IN_ENV = 100 * 1024;
 
 /**
  * LXC through its own tools: `lxc-execute` runs the spec's process under LXC's init, with the
@@ -198,20 +201,24 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, [helper, 'gate', dir, ...sysctls]);
     if (options.rootfs.readonly) prepareMountpoints(rootfs, options.mounts ?? []);
     const tools = new LxcTools({ lxcpath });
-    const argv = tools.executeArgv(name, undefined, request.spec.process!.args!, { level: 'ERROR', quiet: true });
-
-    // The supervisor hands lxc-execute its config and log as files in memory (the config comes
-    // through the pipe on its fd 3; LXC's log reaches STATE/lxc.log only when LXC logs an error):
-    // making a new file costs ~0.7 ms on ext4 here, and these would be on the way to the container's start.
+    // The supervisor hands lxc-execute its config and log as files in memory (LXC's log reaches
+    // STATE/lxc.log only when LXC logs an error): making a new file costs ~0.7 ms on the project's
+    // ext4 state folders, and these would be on the way from create to the container's start. A
+    // config too big for one environment variable goes through STATE/lxc.conf.
+    const configFile = stateFile(dir, 'config');
+    const inMemory = Buffer.byteLength(config) <= MAX_CONFIG_IN_ENV;
+    if (!inMemory) fs.writeFileSync(configFile, config);
+    const argv = tools.executeArgv(name, inMemory ? undefined : configFile, request.spec.process!.args!, { level: 'ERROR', quiet: true });
     const stdio = openStdio(request);
     let pid: number | undefined;
     try {
-      const child = spawn(helper, ['supervise', dir, '--lxc-log', '--lxc-config-fd', '3', ...argv], { detached: true, stdio: [...stdio.options, 'pipe'], cwd: '/' });
+      const child = spawn(helper, ['supervise', dir, '--lxc-log', ...(inMemory ? ['--lxc-config-env', CONFIG_ENV] : []), ...argv], {
+        detached: true,
+        stdio: stdio.options,
+        cwd: '/',
+        ...(inMemory ? { env: { ...process.env, [CONFIG_ENV]: config } } : {}),
+      });
       child.on('error', () => undefined);
-      const configPipe = child.stdio[3] as Socket | null;
-      configPipe?.on('error', () => undefined);
-      configPipe?.end(config);
-      configPipe?.unref();
       child.unref();
       pid = child.pid;
     } finally {
@@ -219,9 +226,9 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     }
     if (pid === undefined) throw new BerthError('BACKEND_FAILED', `could not start the LXC supervisor (${helper})`);
     const handle: LxcHandle = { name, lxcpath, cgroupVersion, supervisorPid: pid, supervisorStart: processStartTime(pid) };
-    // While LXC sets the container up: the config as a file for people (STATE/lxc.conf), and the
-    // state file's inode, rather than on the gate's way (any writer appends, creating it when missing).
-    fs.writeFileSync(stateFile(dir, 'config'), config);
+    // While LXC sets the container up: the config as a file for people, and the state file's inode
+    // (rather than on the gate's way: any writer appends, creating it when missing).
+    if (inMemory) fs.writeFileSync(configFile, config);
     fs.closeSync(fs.openSync(stateFile(dir, 'state'), 'a'));
     try {
       const initPid = await watchUntil(dir, () => {

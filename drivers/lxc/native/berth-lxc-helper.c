@@ -8,7 +8,7 @@
  *   started          berth start (written by berth)
  *   exit CODE        the container's exit status (the first such line counts)
  *
- *   berth-lxc-helper supervise STATEDIR [--lxc-log] [--lxc-config-fd N] ARGV...
+ *   berth-lxc-helper supervise STATEDIR [--lxc-log] [--lxc-config-env NAME] ARGV...
  *     Started detached by create (it outlives the CLI). Runs ARGV (lxc-execute ...) with the inherited
  *     stdio, waits for it and appends "exit CODE" (128+N when signal N killed it) unless an exit line
  *     is there already (berth writes one itself when it ends a created container). Exits with CODE.
@@ -16,7 +16,9 @@
  *     on the project's ext4 state folders, on the path from create to exit):
  *     --lxc-log: `-o` to a file in memory; whatever LXC logged is kept in STATEDIR/lxc.log (written
  *       only when there is something, before the exit line).
- *     --lxc-config-fd N: the config (`-f`) is read from descriptor N (until its end) into memory.
+ *     --lxc-config-env NAME: the config (`-f`) is the value of the environment variable NAME, which
+ *       is then removed from the environment (the environment, unlike the arguments, is readable
+ *       by root only: the config holds the process's environment).
  *     A failure before ARGV runs is written to STATEDIR/lxc.log, with "exit 125".
  *
  *   berth-lxc-helper gate STATEDIR [--sysctl PATH=VALUE]... [NAME lxc start-host]
@@ -118,25 +120,6 @@ static void keep_log(const char *dir, int log) {
   close(out);
 }
 
-/* A file in memory holding everything readable from `fd` (closed afterwards); -1 on failure. */
-static int slurp_to_memory(int fd, const char *name) {
-  int mem = memfd_create(name, MFD_CLOEXEC);
-  if (mem < 0) return -1;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || (n > 0 && write_all(mem, buf, (size_t)n) != 0)) {
-      close(mem);
-      close(fd);
-      return -1;
-    }
-    if (n == 0) break;
-  }
-  close(fd);
-  return mem;
-}
-
 /* Set-up failed before LXC ran: say why where berth looks (lxc.log), record the exit. */
 static int supervise_fail(const char *dir, const char *what) {
   char msg[512];
@@ -158,9 +141,15 @@ static int supervise(const char *dir, int argc, char **argv) {
       want_log = 1;
       argv++;
       argc--;
-    } else if (strcmp(argv[0], "--lxc-config-fd") == 0 && argc > 2) {
-      config = slurp_to_memory(atoi(argv[1]), "lxc-config");
-      if (config < 0) return supervise_fail(dir, "cannot read the LXC config");
+    } else if (strcmp(argv[0], "--lxc-config-env") == 0 && argc > 2) {
+      const char *text = getenv(argv[1]);
+      if (!text) {
+        errno = ENOENT;
+        return supervise_fail(dir, "no LXC config in the environment");
+      }
+      config = memfd_create("lxc-config", MFD_CLOEXEC);
+      if (config < 0 || write_all(config, text, strlen(text)) != 0) return supervise_fail(dir, "cannot keep the LXC config");
+      unsetenv(argv[1]); /* neither lxc-execute nor its hooks see it */
       argv += 2;
       argc -= 2;
     } else {

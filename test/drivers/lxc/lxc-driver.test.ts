@@ -406,6 +406,22 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     expect(fs.readFileSync(path.join(request.stateDir, 'state'), 'utf8')).not.toMatch(/^init /m);
   });
 
+  test('the LXC config reaches lxc-execute from memory, or through STATE/lxc.conf when too big for the environment', async () => {
+    for (const count of [1, 3000]) {
+      const big = Array.from({ length: count }, (_, i) => `V${i}=${'x'.repeat(40)}`);
+      const { exit, out, ref } = await runToExit(['/bin/sh', '-c', 'echo "$V0" "$BERTH_LXC_CONFIG"; env | grep -c "^V"'], (s) => {
+        s.process!.env = ['PATH=/bin', ...big];
+      });
+      expect(exit.exitCode).toBe(0);
+      expect(out.stdout).toBe(`${'x'.repeat(40)} \n${count}\n`);
+      const conf = fs.readFileSync(path.join(ref.stateDir, 'lxc.conf'), 'utf8');
+      expect(conf).toContain(`lxc.environment = V${count - 1}=`);
+      expect(conf.length > 100 * 1024).toBe(count > 1);
+      io.close();
+      io = captureStdio();
+    }
+  });
+
   test("an error LXC logs (kept in memory by the supervisor) becomes create's message and STATE/lxc.log", async () => {
     const request = kit.request(specFor(rootfs, ['/bin/true'], (s) => {
       s.linux!.resources = { ...s.linux!.resources, cpu: { cpus: '999' } };
@@ -425,8 +441,8 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     const procs = processesOf(ref);
     const exe = (pid: number) => path.basename(fs.readlinkSync(`/proc/${pid}/exe`));
     expect([exe(procs.supervisor), exe(procs.gate), ...procs.lxcExecute.map(exe)]).toEqual(['berth-lxc-helper', 'berth-lxc-helper', 'lxc-execute']);
-    // the gate holds the container stopped; its sysctls were written before
-    expect(fs.readFileSync(`/proc/${procs.gate}/stat`, 'utf8')).toMatch(/\) T /);
+    // the gate holds the container, stopped (create returns once its init line is there; it stops right after)
+    await waitFor(() => /\) T /.test(fs.readFileSync(`/proc/${procs.gate}/stat`, 'utf8')));
     await kit.driver.start(ref);
     expect((await kit.driver.wait(ref)).exitCode).toBe(3);
     // the record: the gate's line, berth start's, the supervisor's (lxc-execute's status); no LXC log
