@@ -61,7 +61,7 @@ import { prepareMountpoints } from './mountpoints';
 import { LxcRefusalError } from './lxc-refusal-error';
 import { readLxcStats } from './lxc-stats';
 import { runHooks, type HookFailure } from './oci-hooks';
-import { frozen, killQuietly, probePath, userProcess } from './lxc-processes';
+import { frozen, killQuietly, pollSoon, probePath, userProcess } from './lxc-processes';
 import { ensureSeccompPolicyFile, seccompPolicyPath, seccompPolicyText } from './seccomp-policy-file';
 import { appendState, processState, readState, stateFile, watchUntil } from './lxc-state-files';
 
@@ -305,11 +305,11 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     if (!gate) throw new BerthError('CONTAINER_STATE', `container "${ref.id}" is not held at its start gate`);
     appendState(ref.stateDir, 'started');
     // The gate stops itself right after writing its init line: wait for that, then let it go on.
-    await pollUntil(() => {
+    await pollSoon(() => {
       const st = processState(gate.gatePid);
       if (st === undefined || st === 'Z') throw new BerthError('CONTAINER_STATE', `container "${ref.id}" exited before start`);
       return st === 'T' ? true : undefined;
-    }, 10000, 'the LXC start gate', 1);
+    }, 10000, 'the LXC start gate');
     process.kill(gate.gatePid, 'SIGCONT');
     // OCI: a failing poststart hook is a warning; the container keeps running.
     const failed = await runHooks(ref.spec.hooks?.poststart, ociState(ref, 'running', gate.initPid), false);
@@ -395,7 +395,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       if (frozen(gate.initPid)) await setCgroupFrozen(gate.initPid, false).catch(() => undefined);
     }
     if (h.supervisorPid !== undefined) {
-      const gone = await pollUntil(() => (supervisorAlive() ? undefined : true), 10000, 'the LXC supervisor to exit', 1).catch(() => false);
+      const gone = await pollSoon(() => (supervisorAlive() ? undefined : true), 10000, 'the LXC supervisor to exit').catch(() => false);
       if (!gone) killQuietly(-h.supervisorPid, 'SIGKILL');
     }
     fs.rmSync(path.join(lxcpath, name), { recursive: true, force: true });
