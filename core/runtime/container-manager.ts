@@ -63,23 +63,24 @@ export class ContainerManager {
     const spec = validateSpec(options.spec);
     if (spec.root) assertRootfs(spec.root.path);
     assertSpecSupported(spec, driver);
-    await this.store.claim(id, driver.name);
+    // The spec goes with the claim: a create cut short still leaves the driver's name and the spec
+    // for `delete --force`. The record is written once, when the driver's create has returned.
+    await this.store.claim(id, driver.name, spec);
     const record: ContainerRecord = {
       version: 1,
       id,
       driver: driver.name,
       bundle: options.bundle,
       created: new Date().toISOString(),
-      phase: 'creating',
+      phase: 'created',
       stdio: options.stdio.kind,
       ...(spec.annotations ? { annotations: spec.annotations } : {}),
     };
     try {
-      await this.store.write(record, spec);
       const request = { ...this.context(record, spec, driver), stdio: options.stdio };
       this.log.debug('driver create', { id, driver: driver.name });
       const handle = await driver.create(request);
-      const created: ContainerRecord = { ...record, phase: 'created', handle };
+      const created: ContainerRecord = { ...record, handle };
       await this.store.write(created);
       this.events.emit('create', id, driver.name);
       return created;

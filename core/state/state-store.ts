@@ -24,6 +24,8 @@ export class StateStore {
   private rootReady = false;
   /** Parsed record + spec per id, valid while both files keep their inode and mtime. */
   private readonly cache = new Map<string, { stamp: string; record: ContainerRecord; spec: Spec }>();
+  /** Specs written by claim in this process, until the first record write caches them with it. */
+  private readonly claimedSpecs = new Map<string, Spec>();
 
   constructor(readonly root: string) {}
 
@@ -37,9 +39,11 @@ export class StateStore {
 
   /**
    * Claim `id` atomically (mkdir): throws CONTAINER_EXISTS when taken. The driver's name is written
-   * first, in a file of its own, so even a corrupted record can be handed to its driver for cleanup.
+   * first, in a file of its own, so even a corrupted record can be handed to its driver for cleanup;
+   * then the spec, when given (before any record exists nobody reads it, so no rename is needed: a
+   * claim cut short leaves a folder that `delete --force` clears, spec or not).
    */
-  async claim(id: string, driver = ''): Promise<void> {
+  async claim(id: string, driver = '', spec?: Spec): Promise<void> {
     assertValidId(id);
     if (!this.rootReady) {
       fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
@@ -55,6 +59,10 @@ export class StateStore {
     }
     fs.mkdirSync(this.driverDir(id), { mode: 0o711 });
     fs.writeFileSync(path.join(this.dir(id), 'driver.name'), driver);
+    if (spec) {
+      fs.writeFileSync(path.join(this.dir(id), 'config.json'), JSON.stringify(spec, null, 2), { mode: 0o600 });
+      this.claimedSpecs.set(id, structuredClone(spec));
+    }
   }
 
   /** The driver named at claim time, or undefined when even that file is gone. */
@@ -73,9 +81,17 @@ export class StateStore {
     // What was just written is what the next read would parse: keep it (copies, as callers may mutate theirs).
     // A record-only write keeps the cached spec only while config.json is the one it was parsed from.
     const previous = this.cache.get(record.id);
+    const claimed = this.claimedSpecs.get(record.id);
+    this.claimedSpecs.delete(record.id);
     const stamp = this.stamp(record.id);
     const specStamp = (st: string) => st.slice(st.indexOf('/'));
-    const known = spec ? structuredClone(spec) : previous && stamp && specStamp(previous.stamp) === specStamp(stamp) ? previous.spec : undefined;
+    const known = spec
+      ? structuredClone(spec)
+      : claimed
+        ? claimed
+        : previous && stamp && specStamp(previous.stamp) === specStamp(stamp)
+          ? previous.spec
+          : undefined;
     if (known && stamp) this.cache.set(record.id, { stamp, record: structuredClone(record), spec: known });
     else this.cache.delete(record.id);
   }
@@ -150,12 +166,50 @@ export class StateStore {
   async remove(id: string): Promise<void> {
     assertValidId(id);
     this.cache.delete(id);
-    fs.rmSync(this.dir(id), { recursive: true, force: true });
+    this.claimedSpecs.delete(id);
+    removeTree(this.dir(id));
   }
 
   lock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     assertValidId(id);
     return withFileLock(path.join(this.root, `.${id}.lock`), fn);
+  }
+}
+
+/**
+ * `rm -rf` for a container folder: a plain walk (unlink files, rmdir folders) costs about half of
+ * fs.rmSync's, which checks every entry's type separately. Missing entries are fine; a folder that
+ * another process filled meanwhile is retried once with rmSync.
+ */
+function removeTree(dir: string): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return fs.rmSync(dir, { force: true });
+    throw err;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) removeTree(p);
+    else unlinkIfThere(p);
+  }
+  try {
+    fs.rmdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function unlinkIfThere(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 

@@ -35,6 +35,33 @@ describe('StateStore', () => {
     await expect(store.read('half')).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
 
+  test('a claim with a spec keeps it (and the driver name) on disk before any record; the first record write serves both from the cache', async () => {
+    const spec = { ociVersion: '1.2.0', root: { path: '/r' }, process: { args: ['/bin/true'], cwd: '/', user: { uid: 0, gid: 0 } } };
+    await store.claim('withspec', 'chroot', spec);
+    expect(JSON.parse(fs.readFileSync(path.join(store.dir('withspec'), 'config.json'), 'utf8'))).toEqual(spec);
+    expect(await store.driverNameOf('withspec')).toBe('chroot');
+    await expect(store.read('withspec')).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+    spec.process.args = ['/bin/false']; // the caller's object: the store keeps its own copy
+    await store.write(record('withspec'));
+    const read = await store.readContainer('withspec');
+    expect(read.spec.process?.args).toEqual(['/bin/true']);
+    expect(read.record.handle).toEqual({ a: 1 });
+  });
+
+  test('remove deletes the whole container folder, nested driver files included, and tolerates a missing one', async () => {
+    await store.claim('gone', 'chroot');
+    fs.mkdirSync(path.join(store.driverDir('gone'), 'a', 'b'), { recursive: true });
+    fs.writeFileSync(path.join(store.driverDir('gone'), 'a', 'b', 'f'), 'x');
+    fs.symlinkSync('/etc/hostname', path.join(store.driverDir('gone'), 'link'));
+    fs.mkdirSync(path.join(state.root, 'outside'));
+    fs.symlinkSync(path.join(state.root, 'outside'), path.join(store.driverDir('gone'), 'dirlink'));
+    await store.remove('gone');
+    expect(fs.existsSync(store.dir('gone'))).toBe(false);
+    expect(fs.existsSync(path.join(state.root, 'outside'))).toBe(true); // a symlink is removed, not followed
+    expect(fs.existsSync('/etc/hostname')).toBe(true);
+    await expect(store.remove('gone')).resolves.toBeUndefined();
+  });
+
   test('the lock serialises concurrent writers', async () => {
     const order: string[] = [];
     const lockFile = path.join(state.root, 'x.lock');
