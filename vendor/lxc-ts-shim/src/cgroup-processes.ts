@@ -87,7 +87,8 @@ export function cgroupDirsAt(rels: readonly string[], root = '/sys/fs/cgroup'): 
   for (const h of hierarchies) {
     for (const rel of rels) {
       const dir = path.join(h, rel);
-      if (dir.startsWith(`${h}/`) && fs.existsSync(dir)) out.push(dir);
+      const inside = path.relative(h, dir);
+      if (inside !== '' && !inside.startsWith('..') && fs.existsSync(dir)) out.push(dir);
     }
   }
   return out;
