@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,6 +138,17 @@ static int supervise_fail(const char *dir, const char *what) {
   return 125;
 }
 
+/* Mark every descriptor above stderr close-on-exec (they stay open here: LXC opens the memory files
+ * through /proc/SELF/fd). */
+static void keep_only_stdio(void) {
+  if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) == 0) return;
+  long max = sysconf(_SC_OPEN_MAX);
+  for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC)) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+}
+
 static int supervise(const char *dir, int argc, char **argv) {
   int log = -1, config = -1, want_log = 0;
   char log_path[64], config_path[64];
@@ -178,6 +190,9 @@ static int supervise(const char *dir, int argc, char **argv) {
     args[n++] = config_path;
   }
   for (int i = 1; i < argc; i++) args[n++] = argv[i];
+  /* Only stdin, stdout and stderr go on: LXC passes every inherited descriptor into the container
+   * (it only warns), and the CLI may hold some of its own. */
+  keep_only_stdio();
   /* posix_spawn (vfork-like in musl and glibc): the child runs at once, no page tables copied. */
   pid_t child;
   int code;

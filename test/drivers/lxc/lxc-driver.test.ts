@@ -406,6 +406,13 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     expect(fs.readFileSync(path.join(request.stateDir, 'state'), 'utf8')).not.toMatch(/^init /m);
   });
 
+  test('the process inherits stdin, stdout and stderr only (no descriptor of the CLI, the supervisor or LXC)', async () => {
+    // ls lists its own descriptor of /proc/self/fd as 3
+    const { exit, out } = await runToExit(['/bin/ls', '/proc/self/fd']);
+    expect(exit.exitCode).toBe(0);
+    expect(out.stdout).toBe('0\n1\n2\n3\n');
+  });
+
   test('the LXC config reaches lxc-execute from memory, or through STATE/lxc.conf when too big for the environment', async () => {
     for (const count of [1, 3000]) {
       const big = Array.from({ length: count }, (_, i) => `V${i}=${'x'.repeat(40)}`);
