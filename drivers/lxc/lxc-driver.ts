@@ -226,11 +226,11 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     }
     if (pid === undefined) throw new BerthError('BACKEND_FAILED', `could not start the LXC supervisor (${helper})`);
     const handle: LxcHandle = { name, lxcpath, cgroupVersion, supervisorPid: pid, supervisorStart: processStartTime(pid) };
-    // While LXC sets the container up: the config as a file for people, and the state file's inode
-    // (rather than on the gate's way: any writer appends, creating it when missing).
-    if (inMemory) fs.writeFileSync(configFile, config);
-    fs.closeSync(fs.openSync(stateFile(dir, 'state'), 'a'));
     try {
+      // While LXC sets the container up: the config as a file for people, and the state file's inode
+      // (rather than on the gate's way: any writer appends, creating it when missing).
+      if (inMemory) fs.writeFileSync(configFile, config);
+      fs.closeSync(fs.openSync(stateFile(dir, 'state'), 'a'));
       const initPid = await watchUntil(dir, () => {
         const record = readState(dir);
         if (record.init) return record.init.initPid;
