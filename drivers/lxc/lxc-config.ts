@@ -86,6 +86,7 @@ export function sysctlsFor(spec: Spec): { key: string; path: string; value: stri
     if (!ns) throw invalid(field, 'not a namespaced sysctl: setting it would change the host');
     if (!privateNs(ns)) throw invalid(field, `needs a private ${ns} namespace (it would change the host's)`);
     if (/[\n\r\0]/.test(value)) throw invalid(field, 'the value contains a line break');
+    if (/[=\s\0]/.test(key)) throw invalid(field, 'a sysctl name cannot contain "=" or blanks');
     return { key, path: key.replace(/\./g, '/'), value };
   });
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { inject, injectable, optional } from 'inversify';
 import {
   BaseDriver,
@@ -44,33 +44,36 @@ import {
   LxcConfigError,
   LxcTools,
   cgroupAssignments,
+  cgroupDirsAt,
   cgroupPids,
   containerCgroupDirs,
   detectCgroupVersion,
   lastLxcMessage,
   processCgroupDirs,
+  processCgroupPaths,
   removeCgroupDirs,
   renderConfig,
-  renderSeccompPolicy,
   setCgroupFrozen,
   type CgroupVersion,
 } from '../../vendor/lxc-ts-shim/src';
 import { cgroupLimitsFor, lxcConfigFor, sysctlsFor, DRIVER_NAME } from './lxc-config';
-import { SUPERVISOR_SCRIPT, START_GATE_SCRIPT, SYSCTL_SCRIPT } from './lxc-scripts';
 import { prepareMountpoints } from './mountpoints';
 import { LxcRefusalError } from './lxc-refusal-error';
 import { readLxcStats } from './lxc-stats';
 import { runHooks, type HookFailure } from './oci-hooks';
-import { frozen, killQuietly, probePath, userProcess, writeIfAbsent } from './lxc-processes';
-import { lxcSeccompPolicy } from './lxc-seccomp';
-import { processState, readInitLine, readNumberLine, stateFile, watchUntil } from './lxc-state-files';
+import { frozen, killQuietly, pollSoon, probePath, userProcess } from './lxc-processes';
+import { ensureSeccompPolicyFile, seccompPolicyPath, seccompPolicyText } from './seccomp-policy-file';
+import { appendState, processState, readState, stateFile, watchUntil } from './lxc-state-files';
 
 export const LxcDriverOptions = Symbol.for('berth.LxcDriverOptions');
 export interface LxcDriverOptions {
   /** LXC's `-P` folder for berth's containers. */
   lxcpath?: string;
+  /** Path of berth-lxc-helper; default: next to this module in dist/. */
+  helper?: string;
 }
 export const DEFAULT_LXCPATH = '/var/lib/berth/lxc';
+const HELPER_NAME = 'berth-lxc-helper';
 
 /** Everything a later call (in any process) needs to find the container again. */
 interface LxcHandle {
@@ -81,15 +84,21 @@ interface LxcHandle {
   supervisorStart?: number;
   /** The bridge network attachment (berth's CNI attacher), when the spec asks for one. */
   network?: JsonValue;
+  /** The cgroups LXC made for this container (payload and monitor), relative to each hierarchy's root. */
+  cgroups?: string[];
 }
 
 const CREATE_TIMEOUT_MS = 30000;
+/** The environment variable that carries the LXC config to berth-lxc-helper (see create). */
+const CONFIG_ENV = 'BERTH_LXC_CONFIG';
+/** Linux takes one environment string of up to 128 KiB; a bigger config goes through a file. */
+const MAX_CONFIG_IN_ENV = 100 * 1024;
 
 /**
  * LXC through its own tools: `lxc-execute` runs the spec's process under LXC's init, with the
- * caller's stdout and stderr kept apart and the process's exit code returned. A tiny shell supervisor
- * (outliving the CLI) runs it and records the exit status; a start-host hook holds the set-up
- * container between create and start.
+ * caller's stdout and stderr kept apart and the process's exit code returned. berth-lxc-helper, a
+ * small static binary, is both the supervisor (outliving the CLI: runs lxc-execute, records the exit
+ * status) and the start-host hook that holds the set-up container between create and start.
  */
 @injectable()
 export class LxcDriver extends BaseDriver implements ExecutionDriver {
@@ -167,6 +176,9 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     if (process.getuid?.() !== 0) {
       return { available: false, reason: 'berth runs LXC containers as root only (no unprivileged containers)', version: version.stdout.trim(), health: 'unhealthy', attributes };
     }
+    if (!this.findHelper({})) {
+      return { available: false, reason: this.missingHelper({}), installHint: 'npm run build (needs gcc and libc6-dev)', version: version.stdout.trim(), health: 'unhealthy', attributes };
+    }
     const lxcpath = this.lxcpath({});
     try {
       fs.mkdirSync(lxcpath, { recursive: true, mode: 0o711 });
@@ -181,45 +193,53 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     const dir = request.stateDir;
     const lxcpath = this.lxcpath(request.options);
     const name = request.id;
-    const gate = stateFile(dir, 'gate');
+    const helper = this.findHelper(request.options);
+    if (!helper) throw new BerthError('DRIVER_UNAVAILABLE', `lxc: ${this.missingHelper(request.options)}`);
     const rootfs = request.spec.root!.path;
-    const sysctls = sysctlsFor(request.spec);
+    const sysctls = sysctlsFor(request.spec).flatMap((s) => ['--sysctl', `${s.path}=${s.value}`]);
     const networkRequest = networkRequestFromSpec(request.spec);
-    const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, dir, [gate, dir]);
+    const { options, config, cgroupVersion } = this.render(request.spec, lxcpath, [helper, 'gate', dir, ...sysctls]);
     if (options.rootfs.readonly) prepareMountpoints(rootfs, options.mounts ?? []);
-    const configFile = stateFile(dir, 'config');
-    fs.writeFileSync(configFile, config);
-    fs.writeFileSync(stateFile(dir, 'supervisor'), SUPERVISOR_SCRIPT);
-    fs.writeFileSync(gate, START_GATE_SCRIPT, { mode: 0o755 });
-    if (sysctls.length > 0) {
-      fs.writeFileSync(stateFile(dir, 'sysctlScript'), SYSCTL_SCRIPT);
-      fs.writeFileSync(stateFile(dir, 'sysctls'), sysctls.map((s) => `${s.path} ${s.value}\n`).join(''));
-    }
     const tools = new LxcTools({ lxcpath });
-    const argv = tools.executeArgv(name, configFile, request.spec.process!.args!, { file: stateFile(dir, 'log'), level: 'ERROR', quiet: true });
-
+    // The supervisor hands lxc-execute its config and log as files in memory (LXC's log reaches
+    // STATE/lxc.log only when LXC logs an error): making a new file costs ~0.7 ms on the project's
+    // ext4 state folders, and these would be on the way from create to the container's start. A
+    // config too big for one environment variable goes through STATE/lxc.conf.
+    const configFile = stateFile(dir, 'config');
+    const inMemory = Buffer.byteLength(config) <= MAX_CONFIG_IN_ENV;
+    if (!inMemory) fs.writeFileSync(configFile, config);
+    const argv = tools.executeArgv(name, inMemory ? undefined : configFile, request.spec.process!.args!, { level: 'ERROR', quiet: true });
     const stdio = openStdio(request);
     let pid: number | undefined;
     try {
-      const child = spawn('/bin/sh', [stateFile(dir, 'supervisor'), dir, ...argv], { detached: true, stdio: stdio.options, cwd: '/' });
+      const child = spawn(helper, ['supervise', dir, '--lxc-log', ...(inMemory ? ['--lxc-config-env', CONFIG_ENV] : []), ...argv], {
+        detached: true,
+        stdio: stdio.options,
+        cwd: '/',
+        ...(inMemory ? { env: { ...process.env, [CONFIG_ENV]: config } } : {}),
+      });
       child.on('error', () => undefined);
       child.unref();
       pid = child.pid;
     } finally {
       stdio.close();
     }
-    if (pid === undefined) throw new BerthError('BACKEND_FAILED', 'could not start the LXC supervisor (/bin/sh)');
+    if (pid === undefined) throw new BerthError('BACKEND_FAILED', `could not start the LXC supervisor (${helper})`);
     const handle: LxcHandle = { name, lxcpath, cgroupVersion, supervisorPid: pid, supervisorStart: processStartTime(pid) };
     try {
-      await watchUntil(dir, () => {
-        if (readInitLine(stateFile(dir, 'initPid')) !== undefined) return true;
-        if (readNumberLine(stateFile(dir, 'exitCode')) !== undefined || !isSameProcess(pid!, handle.supervisorStart)) {
-          throw this.setupError(dir, argv);
-        }
+      // While LXC sets the container up: the config as a file for people, and the state file's inode
+      // (rather than on the gate's way: any writer appends, creating it when missing).
+      if (inMemory) fs.writeFileSync(configFile, config);
+      fs.closeSync(fs.openSync(stateFile(dir, 'state'), 'a'));
+      const initPid = await watchUntil(dir, () => {
+        const record = readState(dir);
+        if (record.init) return record.init.initPid;
+        if (record.exitCode !== undefined || !isSameProcess(pid!, handle.supervisorStart)) throw this.setupError(dir, argv);
         return undefined;
       }, CREATE_TIMEOUT_MS, 'the LXC container to be set up');
       // The container is set up and its process has not run: network, oom_score_adj, create-time hooks.
-      const initPid = readInitLine(stateFile(dir, 'initPid'))!.initPid;
+      const cgroups = lxcCgroups(initPid, pid);
+      if (cgroups.length > 0) handle.cgroups = cgroups;
       if (networkRequest.mode === 'bridge') {
         handle.network = attachmentToJson(await this.attacher().attach(request.id, `/proc/${initPid}/ns/net`, networkRequest));
       }
@@ -238,7 +258,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   }
 
   /** The spec as an LXC config; `startHook` is berth's start gate (left out for the raw baseline). */
-  private render(spec: Spec, lxcpath: string, dir: string, startHook?: string[]) {
+  private render(spec: Spec, lxcpath: string, startHook?: string[]) {
     const rootfsMount = path.join(lxcpath, '.rootfs-mount');
     if (!fs.existsSync(rootfsMount)) fs.mkdirSync(rootfsMount, { recursive: true, mode: 0o711 });
     const cgroupVersion = detectCgroupVersion();
@@ -251,11 +271,11 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     });
     if (!startHook) delete options.hooks;
     try {
-      const policy = spec.linux?.seccomp ? renderSeccompPolicy(lxcSeccompPolicy(spec.linux.seccomp)) : undefined;
-      if (policy) options.seccompProfile = path.join(dir, 'seccomp.policy');
+      const policy = spec.linux?.seccomp ? seccompPolicyText(spec.linux.seccomp) : undefined;
+      if (policy) options.seccompProfile = seccompPolicyPath(lxcpath, policy);
       const config = renderConfig(options, { cgroupVersion });
       // Files only once everything translated: a refused spec leaves nothing.
-      if (policy) fs.writeFileSync(options.seccompProfile!, policy);
+      if (policy) ensureSeccompPolicyFile(lxcpath, policy);
       return { options, cgroupVersion, config };
     } catch (err) {
       if (err instanceof LxcConfigError) throw new LxcRefusalError(err.key, err.message.slice(err.key.length + 2));
@@ -273,7 +293,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       const spec = buildSpec({ rootfs, args }, this.features).spec;
       const lxcpath = path.join(workDir, 'lxc');
       fs.mkdirSync(lxcpath, { recursive: true });
-      const { config } = this.render(spec, lxcpath, workDir);
+      const { config } = this.render(spec, lxcpath);
       const configFile = path.join(workDir, 'raw.conf');
       fs.writeFileSync(configFile, config);
       return { argv: new LxcTools({ lxcpath }).executeArgv(`berth-raw-${process.pid}`, configFile, args) };
@@ -281,15 +301,15 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   };
 
   async start(ref: ContainerRef): Promise<void> {
-    const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
+    const gate = readState(ref.stateDir).init;
     if (!gate) throw new BerthError('CONTAINER_STATE', `container "${ref.id}" is not held at its start gate`);
-    fs.writeFileSync(stateFile(ref.stateDir, 'started'), '');
-    // The gate stops itself right after writing init.pid: wait for that, then let it go on.
-    await pollUntil(() => {
+    appendState(ref.stateDir, 'started');
+    // The gate stops itself right after writing its init line: wait for that, then let it go on.
+    await pollSoon(() => {
       const st = processState(gate.gatePid);
       if (st === undefined || st === 'Z') throw new BerthError('CONTAINER_STATE', `container "${ref.id}" exited before start`);
       return st === 'T' ? true : undefined;
-    }, 10000, 'the LXC start gate', 1);
+    }, 10000, 'the LXC start gate');
     process.kill(gate.gatePid, 'SIGCONT');
     // OCI: a failing poststart hook is a warning; the container keeps running.
     const failed = await runHooks(ref.spec.hooks?.poststart, ociState(ref, 'running', gate.initPid), false);
@@ -298,15 +318,15 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
 
   async state(ref: ContainerRef): Promise<DriverState> {
     const h = handleOf(ref);
-    const exit = this.readExit(ref);
-    if (exit !== undefined) return { status: 'stopped', exitCode: exit };
+    const record = readState(ref.stateDir);
+    if (record.exitCode !== undefined) return { status: 'stopped', exitCode: record.exitCode };
     if (!h.supervisorPid || !isSameProcess(h.supervisorPid, h.supervisorStart)) {
       const late = this.readExit(ref);
       return { status: 'stopped', exitCode: late ?? 255 };
     }
-    const pid = readInitLine(stateFile(ref.stateDir, 'initPid'))?.initPid;
+    const pid = record.init?.initPid;
     if (pid === undefined) return { status: 'creating' };
-    if (!fs.existsSync(stateFile(ref.stateDir, 'started'))) return { status: 'created', pid };
+    if (!record.started) return { status: 'created', pid };
     return { status: frozen(pid) ? 'paused' : 'running', pid };
   }
 
@@ -327,7 +347,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     if (s.status === 'stopped' || s.pid === undefined) return;
     if (s.status === 'created') {
       // The user's process never ran: the container ends as if the signal had killed it.
-      writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), `${128 + signalNumber(signal)}\n`);
+      appendState(ref.stateDir, `exit ${128 + signalNumber(signal)}`);
       this.abortGate(ref);
       return;
     }
@@ -335,9 +355,8 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     // catchable signal to it. SIGKILL and SIGSTOP cannot be forwarded, so every signal goes straight
     // to the process; `all` reaches every process of the container's cgroup except LXC's init, which
     // exits with its child's status once that is gone.
-    // Right after start LXC's init may not have forked the process yet: wait for it (briefly).
-    const child = userProcess(s.pid) ?? (await pollUntil(() => userProcess(s.pid!) ?? (isAlive(s.pid!) ? undefined : -1), 2000, 'the container process', 1).catch(() => undefined));
-    const target = child !== undefined && child > 0 ? child : s.pid;
+    const child = await processOf(s.pid);
+    const target = child ?? s.pid;
     const pids = all ? this.containerPids(s.pid).filter((p) => p !== s.pid) : [target];
     for (const pid of pids) killQuietly(pid, signal);
     if (s.status === 'paused' && signal === 'SIGKILL') await this.setFrozen(ref, false).catch(() => undefined);
@@ -350,35 +369,46 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     // A zombie supervisor (exited, not yet reaped by the Node process that spawned it) has finished:
     // waiting for its reaping would cost an event-loop turn and a timer on every delete.
     const supervisorAlive = () => h.supervisorPid !== undefined && isSameProcess(h.supervisorPid, h.supervisorStart) && processState(h.supervisorPid) !== 'Z';
-    const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
+    const record = readState(ref.stateDir);
+    const gate = record.init;
     // With a handle, act only while its supervisor lives (its pids are then still ours); a half-created
     // record ({} handle) has only the files to go by.
     const ours = h.supervisorPid === undefined || supervisorAlive();
     await this.detachNetwork(ref, ours && gate ? gate.initPid : undefined);
-    const started = fs.existsSync(stateFile(ref.stateDir, 'started'));
-    if (ours && !started) {
+    if (ours && !record.started) {
       // Created, never started (forced or not): the process never ran; killing the gate aborts LXC.
-      writeIfAbsent(stateFile(ref.stateDir, 'exitCode'), '137\n');
+      if (record.exitCode === undefined) {
+        try {
+          appendState(ref.stateDir, 'exit 137');
+        } catch {
+          /* no state folder (a half-created record): nothing to record */
+        }
+      }
       this.abortGate(ref);
       if (gate) killQuietly(gate.initPid, 'SIGKILL');
       else if (force && h.supervisorPid !== undefined) killQuietly(-h.supervisorPid, 'SIGKILL'); // still setting up
     } else if (force && ours && gate) {
+      // Not before LXC's init has forked the process: killed earlier (right after start), the init
+      // dies while LXC's monitor waits for it on their sync socket, and the monitor hangs there.
+      await processOf(gate.initPid);
       killQuietly(gate.initPid, 'SIGKILL');
       if (frozen(gate.initPid)) await setCgroupFrozen(gate.initPid, false).catch(() => undefined);
     }
     if (h.supervisorPid !== undefined) {
-      const gone = await pollUntil(() => (supervisorAlive() ? undefined : true), 10000, 'the LXC supervisor to exit', 1).catch(() => false);
+      const gone = await pollSoon(() => (supervisorAlive() ? undefined : true), 10000, 'the LXC supervisor to exit').catch(() => false);
       if (!gone) killQuietly(-h.supervisorPid, 'SIGKILL');
     }
     fs.rmSync(path.join(lxcpath, name), { recursive: true, force: true });
     if (h.supervisorPid !== undefined && (ref.spec.hooks?.poststop ?? []).length > 0) {
       hookWarnings(ref.stateDir, 'poststop', await runHooks(ref.spec.hooks?.poststop, ociState(ref, 'stopped'), false));
     }
-    // LXC removes its cgroups itself; a folder can stay busy for a moment after its last process was
-    // reaped (a just-exited monitor), so removal is retried briefly before giving up.
+    // LXC removes its cgroups itself; berth checks the ones create saw (or, with a handle that has
+    // none, every folder named after the container at the top of every hierarchy). A folder can stay
+    // busy for a moment after its last process was reaped (a just-exited monitor), so removal is
+    // retried briefly before giving up.
     let failed: string[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
-      failed = removeCgroupDirs(containerCgroupDirs(name));
+      failed = removeCgroupDirs(h.cgroups ? cgroupDirsAt(h.cgroups) : containerCgroupDirs(name));
       if (failed.length === 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -459,6 +489,21 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
     await copyLogs(logPaths(ref.stateDir), request, request.follow, async () => (await this.state(ref)).status === 'stopped');
   }
 
+  /**
+   * The built helper: the `helper` option (request, then driver) when given, and only that one;
+   * otherwise next to this module in dist/, or dist/ seen from the sources (tests).
+   */
+  private findHelper(options: Readonly<Record<string, JsonValue>>): string | undefined {
+    const given = typeof options.helper === 'string' ? options.helper : this.options.helper;
+    const candidates = given !== undefined ? [given] : [path.join(__dirname, HELPER_NAME), path.resolve(__dirname, '../../dist/drivers/lxc', HELPER_NAME)];
+    return candidates.find((p) => fs.existsSync(p));
+  }
+
+  private missingHelper(options: Readonly<Record<string, JsonValue>>): string {
+    const given = typeof options.helper === 'string' ? options.helper : this.options.helper;
+    return given !== undefined ? `berth-lxc-helper not found at ${given} (the "helper" option)` : 'berth-lxc-helper is not built (npm run build; needs gcc and libc6-dev)';
+  }
+
   private lxcpath(options: Readonly<Record<string, JsonValue>>): string {
     const fromRequest = options.lxcpath;
     return typeof fromRequest === 'string' ? fromRequest : (this.options.lxcpath ?? DEFAULT_LXCPATH);
@@ -469,7 +514,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
   }
 
   private readExit(ref: ContainerRef): number | undefined {
-    return readNumberLine(stateFile(ref.stateDir, 'exitCode'));
+    return readState(ref.stateDir).exitCode;
   }
 
   /** The network attacher: injected, or made on first use (a driver built without DI, as in tests). */
@@ -494,7 +539,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
 
   /** End a container held at its start gate: the killed hook makes LXC abort before the init runs. */
   private abortGate(ref: ContainerRef): void {
-    const gate = readInitLine(stateFile(ref.stateDir, 'initPid'));
+    const gate = readState(ref.stateDir).init;
     if (gate) killQuietly(gate.gatePid, 'SIGKILL');
   }
 
@@ -514,7 +559,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
         return '';
       }
     };
-    const code = readNumberLine(stateFile(dir, 'exitCode')) ?? null;
+    const code = readState(dir).exitCode ?? null;
     // A failing start gate (sysctls) says why in hook.err; LXC itself only logs "Script exited with status 1".
     const message = read('hookError').trim().split('\n').pop() || lastLxcMessage(read('log')) || 'it exited before its init ran (no LXC log)';
     return new BackendCommandError(argv, code, message, 'lxc-execute could not set up the container');
@@ -546,6 +591,26 @@ function hasShell(rootfs: string): boolean {
   }
 }
 
+/**
+ * The spec's process, the child of LXC's init; right after start the init may not have forked it
+ * yet, so it is waited for (briefly). Undefined when the init is gone or never forks it in time.
+ */
+async function processOf(initPid: number): Promise<number | undefined> {
+  const child = userProcess(initPid) ?? (await pollUntil(() => userProcess(initPid) ?? (isAlive(initPid) ? undefined : -1), 2000, 'the container process', 1).catch(() => undefined));
+  return child !== undefined && child > 0 ? child : undefined;
+}
+
+/**
+ * The cgroups LXC made for a container, read from its init (payload) and LXC's monitor (the
+ * supervisor's child, lxc-execute): each path cut after its `lxc.payload.*`/`lxc.monitor.*` part.
+ */
+function lxcCgroups(initPid: number, supervisorPid: number): string[] {
+  const monitor = userProcess(supervisorPid);
+  const paths = [...processCgroupPaths(initPid), ...(monitor !== undefined ? processCgroupPaths(monitor) : [])];
+  const ours = paths.map((p) => /^(.*?\/lxc\.(?:payload|monitor)\.[^/]+)/.exec(p)?.[1]).filter((p): p is string => p !== undefined);
+  return [...new Set(ours)];
+}
+
 function handleOf(ref: ContainerRef): Partial<LxcHandle> & { name: string } {
   const h = ref.handle as Partial<LxcHandle>;
   return { ...h, name: h.name ?? ref.id };
@@ -554,7 +619,7 @@ function handleOf(ref: ContainerRef): Partial<LxcHandle> & { name: string } {
 
 
 
-function openStdio(request: CreateRequest): { options: StdioOptions; close: () => void } {
+function openStdio(request: CreateRequest): { options: Array<number | 'ignore'>; close: () => void } {
   if (request.stdio.kind === 'fds') {
     const s = request.stdio;
     return { options: [s.stdin ?? 'ignore', s.stdout, s.stderr], close: () => {} };

@@ -1,6 +1,7 @@
 /** Small host-side facts and actions about a container's processes, read from /proc and cgroupfs. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pollUntil } from '../../core';
 import { processCgroupDirs } from '../../vendor/lxc-ts-shim/src';
 
 /** The spec's process: the (first) child of LXC's init. */
@@ -35,19 +36,26 @@ export function frozen(pid: number): boolean {
   return false;
 }
 
-/** Create `file` with `text` unless it exists (first writer wins: the supervisor checks the same). */
-export function writeIfAbsent(file: string, text: string): void {
-  try {
-    fs.writeFileSync(file, text, { flag: 'wx' });
-  } catch {
-    /* already there */
-  }
-}
-
 export function killQuietly(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
   } catch {
     /* gone */
   }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * pollUntil for what is a few microseconds away (a process that is about to stop or exit): the first
+ * ~2 ms are checked every 50 µs, blocking (a timer cannot wait less than ~1 ms, which would be most
+ * of berth's cost on these steps), then every millisecond through timers.
+ */
+export async function pollSoon<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  for (let i = 0; i < 40; i++) {
+    const value = check();
+    if (value !== undefined) return value;
+    Atomics.wait(pause, 0, 0, 0.05);
+  }
+  return pollUntil(check, timeoutMs, what, 1);
 }

@@ -84,5 +84,20 @@ describe('StateStore', () => {
     const lockFile = path.join(state.root, 'stale.lock');
     fs.writeFileSync(lockFile, String(pid));
     await expect(withFileLock(lockFile, async () => 'got it', 2000)).resolves.toBe('got it');
+    // The same as berth writes it now: a symbolic link to the dead owner's pid.
+    fs.symlinkSync(String(pid), lockFile);
+    await expect(withFileLock(lockFile, async () => 'again', 2000)).resolves.toBe('again');
+    expect(fs.existsSync(lockFile)).toBe(false);
+  });
+
+  test('a held lock names its owner (this process) and is not taken over while the owner lives', async () => {
+    const lockFile = path.join(state.root, 'held.lock');
+    let inside = '';
+    await withFileLock(lockFile, async () => {
+      inside = fs.readlinkSync(lockFile);
+      await expect(withFileLock(lockFile, async () => 'never', 100)).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+    });
+    expect(inside).toBe(String(process.pid));
+    expect(fs.existsSync(lockFile)).toBe(false);
   });
 });

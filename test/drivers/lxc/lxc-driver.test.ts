@@ -38,6 +38,14 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
 
   const fds = () => ({ kind: 'fds' as const, stdin: null, stdout: io.stdout, stderr: io.stderr });
   const supervisorOf = (handle: DriverHandle) => handle.supervisorPid as number;
+  /** berth's and LXC's host processes of a held container: supervisor, lxc-execute (its child), gate, LXC's init. */
+  const processesOf = (ref: { stateDir: string; handle: DriverHandle }) => {
+    const supervisor = supervisorOf(ref.handle);
+    const children = fs.readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const [, init, gate] = /^init (\d+) (\d+)$/m.exec(fs.readFileSync(path.join(ref.stateDir, 'state'), 'utf8'))!.map(Number);
+    return { supervisor, lxcExecute: children, gate: gate!, init: init! };
+  };
+  const alive = (p: ReturnType<typeof processesOf>) => [p.supervisor, ...p.lxcExecute, p.gate, p.init].filter((pid) => isAlive(pid));
 
   async function runToExit(args: string[], edit?: Parameters<typeof specFor>[2]) {
     const request = kit.request(specFor(rootfs, args, edit), fds());
@@ -312,9 +320,16 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
       expect(isAlive(supervisorOf(ref.handle))).toBe(false);
       if (initPid) expect(isAlive(initPid)).toBe(false);
     };
+    // A cgroup folder LXC would have left behind (made here by hand) goes too: through the paths create
+    // recorded in the handle, or the search by name with an empty handle.
+    const hierarchy = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids';
+    const leave = (name: string) => fs.mkdirSync(path.join(hierarchy, `lxc.payload.${name}`));
     // stopped
     const stopped = await runToExit(['/bin/true']);
     const stoppedPid = (await kit.driver.state(stopped.ref)).pid;
+    const recorded = stopped.ref.handle.cgroups as string[];
+    expect(recorded.map((p) => path.basename(p)).sort()).toEqual([`lxc.monitor.${stopped.ref.id}`, `lxc.payload.${stopped.ref.id}`]);
+    leave(stopped.ref.id);
     await kit.driver.delete(stopped.ref, false);
     check(stopped.ref, stoppedPid);
     // running, forced
@@ -331,24 +346,35 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
       const createdReq = kit.request(specFor(rootfs, ['/bin/sleep', '100']), { kind: 'log' });
       const created = kit.ref(createdReq, await kit.driver.create(createdReq));
       const createdPid = (await kit.driver.state(created)).pid;
+      const procs = processesOf(created);
+      expect(procs.lxcExecute.length).toBe(1);
+      expect(alive(procs)).toHaveLength(4);
       const t0 = Date.now();
       await kit.driver.delete(created, force);
       expect(Date.now() - t0).toBeLessThan(5000);
       check(created, createdPid);
+      expect(alive(procs)).toEqual([]);
     }
     // an empty handle (half-created record) deletes cleanly and twice
     const empty = { ...kit.request(specFor(rootfs, ['/bin/true']), { kind: 'log' }), handle: {} };
+    leave(empty.id);
     await kit.driver.delete(empty, true);
+    expect(containerCgroupDirs(empty.id)).toEqual([]);
     await kit.driver.delete(empty, true);
   });
 
   test('kill on a created container ends it without running the process', async () => {
     const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', 'echo ran']), fds());
     const ref = kit.ref(request, await kit.driver.create(request));
+    const procs = processesOf(ref);
+    expect(alive(procs)).toHaveLength(4);
     await kit.driver.kill(ref, 'SIGTERM', false);
     expect((await kit.driver.wait(ref)).exitCode).toBe(143);
     expect(io.read().stdout).toBe('');
     await expect(kit.driver.start(ref)).rejects.toMatchObject({ code: 'CONTAINER_STATE' });
+    await kit.driver.delete(ref, false);
+    expect(alive(procs)).toEqual([]);
+    expect(containerCgroupDirs(request.id)).toEqual([]);
   });
 
   test('bad specs are refused naming the field, before anything exists', async () => {
@@ -377,6 +403,81 @@ describeIf(available || process.env.CI === 'true')('lxc driver (real containers)
     expect((err as Error).message).toMatch(/^lxc-execute could not set up the container: sysctl net\/ipv4\/no_such_knob: cannot write 1/);
     expect(containerCgroupDirs(request.id)).toEqual([]);
     expect(fs.existsSync(path.join(kit.lxcpath, request.id))).toBe(false);
+    expect(fs.readFileSync(path.join(request.stateDir, 'state'), 'utf8')).not.toMatch(/^init /m);
+  });
+
+  test('the process inherits stdin, stdout and stderr only (no descriptor of the CLI, the supervisor or LXC)', async () => {
+    // ls lists its own descriptor of /proc/self/fd as 3
+    const { exit, out } = await runToExit(['/bin/ls', '/proc/self/fd']);
+    expect(exit.exitCode).toBe(0);
+    expect(out.stdout).toBe('0\n1\n2\n3\n');
+  });
+
+  test('the LXC config reaches lxc-execute from memory, or through STATE/lxc.conf when too big for the environment', async () => {
+    for (const count of [1, 3000]) {
+      const big = Array.from({ length: count }, (_, i) => `V${i}=${'x'.repeat(40)}`);
+      const { exit, out, ref } = await runToExit(['/bin/sh', '-c', 'echo "$V0" "$BERTH_LXC_CONFIG"; env | grep -c "^V"'], (s) => {
+        s.process!.env = ['PATH=/bin', ...big];
+      });
+      expect(exit.exitCode).toBe(0);
+      expect(out.stdout).toBe(`${'x'.repeat(40)} \n${count}\n`);
+      const conf = fs.readFileSync(path.join(ref.stateDir, 'lxc.conf'), 'utf8');
+      expect(conf).toContain(`lxc.environment = V${count - 1}=`);
+      expect(conf.length > 100 * 1024).toBe(count > 1);
+      io.close();
+      io = captureStdio();
+    }
+  });
+
+  test("an error LXC logs (kept in memory by the supervisor) becomes create's message and STATE/lxc.log", async () => {
+    const request = kit.request(specFor(rootfs, ['/bin/true'], (s) => {
+      s.linux!.resources = { ...s.linux!.resources, cpu: { cpus: '999' } };
+    }), fds());
+    const err = await kit.driver.create(request).then(() => undefined, (e: unknown) => e);
+    expect(hasCode(err, 'BACKEND_FAILED')).toBe(true);
+    expect((err as Error).message).toMatch(/^lxc-execute could not set up the container: .*Failed to set "cpuset\.cpus" to "999"/);
+    expect(fs.readFileSync(path.join(request.stateDir, 'lxc.log'), 'utf8')).toMatch(/ERROR .*cpuset\.cpus/);
+    expect(containerCgroupDirs(request.id)).toEqual([]);
+  });
+
+  test('berth-lxc-helper: supervisor and start gate, no per-container scripts; a missing helper fails create and leaves nothing', async () => {
+    const request = kit.request(specFor(rootfs, ['/bin/sh', '-c', 'exit 3'], (s) => {
+      s.linux!.sysctl = { 'kernel.shm_rmid_forced': '1' };
+    }), fds());
+    const ref = kit.ref(request, await kit.driver.create(request));
+    const procs = processesOf(ref);
+    const exe = (pid: number) => path.basename(fs.readlinkSync(`/proc/${pid}/exe`));
+    expect([exe(procs.supervisor), exe(procs.gate), ...procs.lxcExecute.map(exe)]).toEqual(['berth-lxc-helper', 'berth-lxc-helper', 'lxc-execute']);
+    // the gate holds the container, stopped (create returns once its init line is there; it stops right after)
+    await waitFor(() => /\) T /.test(fs.readFileSync(`/proc/${procs.gate}/stat`, 'utf8')));
+    await kit.driver.start(ref);
+    expect((await kit.driver.wait(ref)).exitCode).toBe(3);
+    // the record: the gate's line, berth start's, the supervisor's (lxc-execute's status); no LXC log
+    expect(fs.readFileSync(path.join(request.stateDir, 'state'), 'utf8')).toBe(`init ${procs.init} ${procs.gate}\nstarted\nexit 3\n`);
+    expect(fs.existsSync(path.join(request.stateDir, 'lxc.log'))).toBe(false);
+    await kit.driver.delete(ref, false);
+    expect(alive(procs)).toEqual([]);
+    expect(fs.readdirSync(request.stateDir).filter((f) => f.endsWith('.sh') || f.startsWith('.'))).toEqual([]);
+    // the seccomp policy is one shared file per distinct profile, named after its content
+    const profile = /^lxc\.seccomp\.profile = (.*)$/m.exec(fs.readFileSync(path.join(request.stateDir, 'lxc.conf'), 'utf8'))![1]!;
+    expect(path.dirname(profile)).toBe(path.join(kit.lxcpath, '.seccomp'));
+    expect(fs.readFileSync(profile, 'utf8')).toMatch(/^2\n/);
+    const again = kit.request(specFor(rootfs, ['/bin/true']), fds());
+    kit.ref(again, await kit.driver.create(again));
+    expect(fs.readFileSync(path.join(again.stateDir, 'lxc.conf'), 'utf8')).toContain(`lxc.seccomp.profile = ${profile}\n`);
+    expect(fs.readdirSync(path.dirname(profile))).toEqual([path.basename(profile)]);
+
+    const missing = path.join(request.stateDir, 'no-such-helper');
+    const other = new LxcDriver({ lxcpath: kit.lxcpath, helper: missing });
+    const req2 = kit.request(specFor(rootfs, ['/bin/true']), fds());
+    const err = await other.create(req2).then(() => undefined, (e: unknown) => e);
+    expect(hasCode(err, 'DRIVER_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toContain(missing);
+    expect(fs.readdirSync(req2.stateDir)).toEqual([]);
+    expect(containerCgroupDirs(req2.id)).toEqual([]);
+    const fp = await other.fingerprint();
+    expect(fp).toMatchObject({ available: false, health: 'unhealthy' });
+    expect(fp.reason).toContain(missing);
   });
 });
 

@@ -37,7 +37,7 @@ describeIf(available || process.env.CI === 'true')('lxc driver through Container
   afterAll(async () => {
     for (const id of await manager.store.ids()) await manager.delete(id, true).catch(() => undefined);
     state.cleanup();
-    fs.rmSync(path.join(lxcpath, '.rootfs-mount'), { recursive: true, force: true });
+    for (const shared of ['.rootfs-mount', '.seccomp']) fs.rmSync(path.join(lxcpath, shared), { recursive: true, force: true });
     fs.rmdirSync(lxcpath);
   });
   beforeEach(() => {
@@ -65,7 +65,8 @@ describeIf(available || process.env.CI === 'true')('lxc driver through Container
     expect(io.read()).toEqual({ stdout: 'hello\n', stderr: 'bad\n' });
     await manager.delete(id, false);
     expect(await manager.store.exists(id)).toBe(false);
-    expect(fs.readdirSync(lxcpath).filter((e) => e !== '.rootfs-mount')).toEqual([]);
+    // only the folders shared by every container (the rootfs mount point, seccomp policies) remain
+    expect(fs.readdirSync(lxcpath).filter((e) => e !== '.rootfs-mount' && e !== '.seccomp')).toEqual([]);
     expect(containerCgroupDirs(id)).toEqual([]);
   });
 

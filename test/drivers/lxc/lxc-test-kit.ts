@@ -46,7 +46,7 @@ export function lxcTestKit(): LxcTestKit {
     async cleanup() {
       for (const ref of made) await driver.delete(ref, true).catch(() => undefined);
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-      fs.rmSync(path.join(lxcpath, '.rootfs-mount'), { recursive: true, force: true });
+      for (const shared of ['.rootfs-mount', '.seccomp']) fs.rmSync(path.join(lxcpath, shared), { recursive: true, force: true });
       fs.rmdirSync(lxcpath);
     },
   };

@@ -57,6 +57,43 @@ export function containerCgroupDirs(name: string, root = '/sys/fs/cgroup'): stri
   return out;
 }
 
+/**
+ * The cgroup paths of a process relative to each hierarchy's root (`/lxc.payload.c1`), one per
+ * distinct path (usually one for all hierarchies), from /proc/PID/cgroup; empty when it is gone.
+ */
+export function processCgroupPaths(pid: number): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return [];
+  }
+  const paths = new Set<string>();
+  for (const line of text.split('\n')) {
+    const rel = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+    if (line && rel) paths.add(rel);
+  }
+  return [...paths];
+}
+
+/**
+ * The folders that exist for the relative cgroup paths `rels` under every hierarchy below `root`:
+ * the exact counterpart of containerCgroupDirs when the paths are known (a few stat calls instead
+ * of reading every hierarchy's folder).
+ */
+export function cgroupDirsAt(rels: readonly string[], root = '/sys/fs/cgroup'): string[] {
+  const hierarchies = fs.existsSync(path.join(root, 'cgroup.controllers')) ? [root] : fs.readdirSync(root).map((h) => path.join(root, h));
+  const out: string[] = [];
+  for (const h of hierarchies) {
+    for (const rel of rels) {
+      const dir = path.join(h, rel);
+      const inside = path.relative(h, dir);
+      if (inside !== '' && !inside.startsWith('..') && fs.existsSync(dir)) out.push(dir);
+    }
+  }
+  return out;
+}
+
 /** Remove cgroup folders depth first (a cgroup folder is removed with rmdir once empty). */
 export function removeCgroupDirs(dirs: readonly string[]): string[] {
   const failed: string[] = [];

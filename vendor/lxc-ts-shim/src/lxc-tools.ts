@@ -56,9 +56,12 @@ export class LxcTools {
     return argv;
   }
 
-  /** `lxc-execute`: runs `command` under LXC's own init (PID 1), which keeps the tool's stdio and returns the exit code. */
-  executeArgv(name: string, configFile: string, command: readonly string[], log?: LogOptions): string[] {
-    return [this.tool('lxc-execute'), ...this.common(name, log), '-f', configFile, '--', ...command];
+  /**
+   * `lxc-execute`: runs `command` under LXC's own init (PID 1), which keeps the tool's stdio and
+   * returns the exit code. `configFile` undefined: no `-f` (the caller adds it, or LXC's default).
+   */
+  executeArgv(name: string, configFile: string | undefined, command: readonly string[], log?: LogOptions): string[] {
+    return [this.tool('lxc-execute'), ...this.common(name, log), ...(configFile !== undefined ? ['-f', configFile] : []), '--', ...command];
   }
 
   /** `lxc-start`: `-F` foreground (console on the tool's stdio) or `-d` daemonized under LXC's monitor. */

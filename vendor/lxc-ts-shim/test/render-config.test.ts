@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   cgroupAssignments,
+  cgroupDirsAt,
   configValue,
   detectCgroupVersion,
   fstabField,
@@ -10,6 +11,7 @@ import {
   lastLxcMessage,
   LxcConfigError,
   parseInfo,
+  processCgroupPaths,
   renderConfig,
   sharesToWeight,
   type LxcConfigOptions,
@@ -172,6 +174,34 @@ describe('cgroup keys', () => {
       expect(detectCgroupVersion(dir)).toBe('v1');
       fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'cpu memory pids\n');
       expect(detectCgroupVersion(dir)).toBe('v2');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cgroup folders of a container', () => {
+  test('processCgroupPaths: the distinct paths of /proc/PID/cgroup; nothing for a gone process', () => {
+    const paths = processCgroupPaths(process.pid);
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths.every((p) => p.startsWith('/'))).toBe(true);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(processCgroupPaths(2 ** 22 + 1)).toEqual([]);
+  });
+
+  test('cgroupDirsAt: the folders that exist for the paths in every hierarchy (v1) or the root (v2), never a root itself', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shim-cg-'));
+    try {
+      for (const h of ['memory', 'pids']) fs.mkdirSync(path.join(dir, h));
+      fs.mkdirSync(path.join(dir, 'memory', 'lxc.payload.c1'));
+      fs.mkdirSync(path.join(dir, 'pids', 'lxc.payload.c1'));
+      fs.mkdirSync(path.join(dir, 'pids', 'lxc.monitor.c1'));
+      expect(cgroupDirsAt(['/lxc.payload.c1', '/lxc.monitor.c1', '/'], dir).sort()).toEqual([
+        path.join(dir, 'memory', 'lxc.payload.c1'), path.join(dir, 'pids', 'lxc.monitor.c1'), path.join(dir, 'pids', 'lxc.payload.c1'),
+      ]);
+      fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'memory pids\n');
+      fs.mkdirSync(path.join(dir, 'lxc.payload.c1'));
+      expect(cgroupDirsAt(['/lxc.payload.c1', '/lxc.monitor.c1'], dir)).toEqual([path.join(dir, 'lxc.payload.c1')]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
