@@ -76,13 +76,19 @@ export class StateStore {
 
   async write(record: ContainerRecord, spec?: Spec): Promise<void> {
     const dir = this.dir(record.id);
+    const claimed = this.claimedSpecs.get(record.id);
+    this.claimedSpecs.delete(record.id);
     if (spec) writeAtomic(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
-    writeAtomic(path.join(dir, 'record.json'), JSON.stringify(record, null, 2));
+    const recordFile = path.join(dir, 'record.json');
+    const recordText = JSON.stringify(record, null, 2);
+    // The first record after this process's claim is a new file (O_EXCL): a reader meanwhile sees it
+    // missing or incomplete, both "not fully created", as it would without the record. Every later
+    // version replaces it by rename, so a reader never sees half of a record that was complete.
+    if (claimed && !spec) fs.writeFileSync(recordFile, recordText, { mode: 0o600, flag: 'wx' });
+    else writeAtomic(recordFile, recordText);
     // What was just written is what the next read would parse: keep it (copies, as callers may mutate theirs).
     // A record-only write keeps the cached spec only while config.json is the one it was parsed from.
     const previous = this.cache.get(record.id);
-    const claimed = this.claimedSpecs.get(record.id);
-    this.claimedSpecs.delete(record.id);
     const stamp = this.stamp(record.id);
     const specStamp = (st: string) => st.slice(st.indexOf('/'));
     const known = spec
