@@ -3,6 +3,7 @@ import { DriverRegistry } from '../core/registry/driver-registry';
 import { configFiles, loadDriversConfig } from '../core/registry/drivers-config';
 import { selectDriver, type DriverChoice } from '../core/registry/driver-selection';
 import { StateStore } from '../core/state/state-store';
+import { DEFAULT_STATE_ROOT } from '../core/state/volatile-root';
 import { ContainerManager } from '../core/runtime/container-manager';
 import { LineLogger, type Logger } from '../core/logging/logger';
 
@@ -39,7 +40,7 @@ export class CliContext {
   }
 
   manager(): ContainerManager {
-    if (!this.managerInstance) this.managerInstance = new ContainerManager(this.registry(), new StateStore(this.globals.root), this.log);
+    if (!this.managerInstance) this.managerInstance = new ContainerManager(this.registry(), new StateStore(this.globals.root, { volatile: path.resolve(this.globals.root) === DEFAULT_STATE_ROOT }), this.log);
     return this.managerInstance;
   }
 

@@ -22,12 +22,13 @@ import { benchCommand } from './commands/bench-command';
 import { networkCommand } from './commands/network-command';
 import { EXIT_FAILURE } from './exit-codes';
 import type { GlobalArgs } from './command-kit';
+import { DEFAULT_STATE_ROOT } from '../core/state/volatile-root';
 
 export async function main(argv: string[]): Promise<void> {
   const base = yargs(argv)
     .scriptName('berth')
     .parserConfiguration({ 'populate--': true })
-    .option('root', { type: 'string', default: process.env.BERTH_ROOT ?? '/run/berth', describe: 'state root', global: true })
+    .option('root', { type: 'string', default: process.env.BERTH_ROOT ?? DEFAULT_STATE_ROOT, describe: 'state root (the default one is made a tmpfs when it is on disk)', global: true })
     .option('log', { type: 'string', describe: 'log to this file instead of stderr', global: true })
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, global: true })
     .option('debug', { type: 'boolean', default: false, describe: 'debug logs and stacks', global: true })

@@ -11,10 +11,11 @@
  * The first --warmup rounds (default 3) run every path the same way and are not recorded: they take
  * the JIT and the page cache out of the first samples, for raw as much as for berth.
  * Prints JSON: medians and p90 in ms, and the API's and CLI's overhead over raw. Needs root, LXC, a build.
- * --state-root DIR puts berth's state (records, and the driver's state folders, for the api, driver
- * and cli paths alike) in a fresh folder below DIR instead of below the work folder in os.tmpdir():
- * berth's default root is /run/berth, a tmpfs on a usual host; LXC's files (lxcpath) stay in the work
- * folder for raw and berth alike.
+ * berth's state (records and the driver's state folders, for the api, driver and cli paths alike) is
+ * in a fresh folder of berth's default root, /run/berth, which berth makes a tmpfs when it is on disk
+ * (core/state/volatile-root.ts), as /run is on a usual host; --state-root DIR puts it below DIR
+ * instead (e.g. a folder on disk, to see what the file system costs). LXC's files (lxcpath) stay in
+ * the work folder in os.tmpdir() for raw and berth alike.
  * Usage: node dist/bench/lxc/lxc-bench.js [--runs N] [--warmup N] [--state-root DIR]
  */
 import 'reflect-metadata';
@@ -22,7 +23,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { ContainerManager, DriverRegistry, StateStore, type DriversConfig, type Logger } from '../../core';
+import { ContainerManager, DEFAULT_STATE_ROOT, DriverRegistry, ensureVolatileRoot, mountOf, StateStore, type DriversConfig, type Logger } from '../../core';
 import { buildSpec } from '../../core/spec/spec-builder';
 import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
 
@@ -32,20 +33,6 @@ const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: 
 function argString(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
-}
-
-/** The file system type of the mount holding `dir` (from /proc/self/mountinfo: longest mount point prefix). */
-function fsType(dir: string): string {
-  let best = { point: '', type: '?' };
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const fields = line.split(' ');
-    const point = fields[4];
-    const type = fields[fields.indexOf('-') + 1];
-    if (!point || !type) continue;
-    const under = dir === point || dir.startsWith(point.endsWith('/') ? point : `${point}/`);
-    if (under && point.length >= best.point.length) best = { point, type };
-  }
-  return best.type;
 }
 
 function argValue(name: string, fallback: number): number {
@@ -84,8 +71,10 @@ async function main(): Promise<void> {
   const lxcpath = path.join(work, 'lxc');
   fs.mkdirSync(lxcpath);
   const stateParent = argString('--state-root');
-  const stateRoot = stateParent ? fs.mkdtempSync(path.join(stateParent, 'berth-lxc-bench-state-')) : path.join(work, 'state');
-  fs.mkdirSync(stateRoot, { recursive: true });
+  // berth's state where berth keeps it by default: a fresh folder in the default root, which berth
+  // makes a tmpfs on a host whose /run is on disk (core/state/volatile-root.ts); or below --state-root.
+  if (!stateParent) await ensureVolatileRoot(DEFAULT_STATE_ROOT);
+  const stateRoot = fs.mkdtempSync(path.join(stateParent ?? DEFAULT_STATE_ROOT, stateParent ? 'berth-lxc-bench-state-' : '.bench-lxc-'));
   const configFile = path.join(work, 'drivers.json');
   fs.writeFileSync(configFile, JSON.stringify({ preference: ['lxc'], drivers: { lxc: { module: path.join(TOP, 'dist', 'drivers', 'lxc'), options: { lxcpath } } } }));
   const config: DriversConfig = { drivers: { lxc: { module: path.join(TOP, 'dist', 'drivers', 'lxc'), options: { lxcpath }, baseDir: work } }, preference: ['lxc'], hosts: [], sources: [configFile] };
@@ -151,8 +140,8 @@ async function main(): Promise<void> {
     host: { cpus: os.cpus().length, kernel: os.release(), lxc: (await driver.fingerprint()).version ?? '?' },
     rootfs,
     warmupRounds: warmup,
-    stateRoot: { path: stateRoot, fs: fsType(stateRoot) },
-    lxcpath: { path: lxcpath, fs: fsType(lxcpath) },
+    stateRoot: { path: stateRoot, fs: mountOf(stateRoot).type },
+    lxcpath: { path: lxcpath, fs: mountOf(lxcpath).type },
     raw: { tool: 'lxc-execute -f CONF -- /bin/true', ...raw },
     api: { path: 'ContainerManager create+start+wait+delete', ...api },
     driver: { path: 'LxcDriver create+start+wait+delete (no ContainerManager)', ...direct },
@@ -165,7 +154,7 @@ async function main(): Promise<void> {
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   fs.rmSync(work, { recursive: true, force: true });
-  if (stateParent) fs.rmSync(stateRoot, { recursive: true, force: true });
+  fs.rmSync(stateRoot, { recursive: true, force: true });
   process.exitCode = failures.length > 0 ? 1 : 0;
 }
 

@@ -11,14 +11,16 @@
  *   cli        `berth run --rm --driver nspawn` as a new process (includes Node's start-up)
  * The cases run interleaved, in a new (seeded, shuffled) order every round. Each gets a fresh validated spec
  * built before its clock starts. Prints JSON: medians (ms) of >= 20 runs each, and berth's overhead over `raw` in percent.
- * Usage (as root, after `npm run build`): node dist/bench/nspawn/nspawn-bench.js [--runs N]
+ * berth's state is in a fresh folder of its default root /run/berth (a tmpfs, made one by berth when
+ * it is on disk, as /run is on a usual host), or below --state-root DIR.
+ * Usage (as root, after `npm run build`): node dist/bench/nspawn/nspawn-bench.js [--runs N] [--state-root DIR]
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ContainerManager, defaultSpec, DriverRegistry, loadDriversConfig, silentLogger, StateStore, validateSpec } from '../../core';
+import { ContainerManager, DEFAULT_STATE_ROOT, ensureVolatileRoot, mountOf, defaultSpec, DriverRegistry, loadDriversConfig, silentLogger, StateStore, validateSpec } from '../../core';
 import { ensureDefaultRootfs } from '../../core/rootfs/busybox-rootfs';
 import { NSPAWN_ENVIRONMENT, nspawnArguments } from '../../drivers/nspawn/nspawn-arguments';
 import { RawNspawnBaseline } from '../../drivers/nspawn/nspawn-raw-baseline';
@@ -31,7 +33,12 @@ async function main(): Promise<void> {
   const rootfs = await ensureDefaultRootfs(ROOTFS);
   const top = path.resolve(__dirname, '../..');
   const cli = path.join(top, 'cli/main.js');
-  const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-nspawn-'));
+  // berth's state where berth keeps it by default: a fresh folder of its default root, which berth
+  // makes a tmpfs when it is on disk (core/state/volatile-root.ts); --state-root DIR: below DIR.
+  const stateArg = process.argv.indexOf('--state-root');
+  const stateParent = stateArg > 0 ? process.argv[stateArg + 1] : undefined;
+  if (!stateParent) await ensureVolatileRoot(DEFAULT_STATE_ROOT);
+  const stateRoot = fs.mkdtempSync(path.join(stateParent ?? DEFAULT_STATE_ROOT, '.bench-nspawn-'));
   const registry = new DriverRegistry(loadDriversConfig([path.join(top, 'drivers.json')]));
   const manager = new ContainerManager(registry, new StateStore(stateRoot), silentLogger);
   const driver = await registry.get('nspawn');
@@ -108,6 +115,7 @@ async function main(): Promise<void> {
     host: { kernel: os.release(), cpus: os.cpus().length, loadavg: os.loadavg().map(round) },
     nspawnVersion: (await driver.fingerprint()).version ?? null,
     rootfs,
+    stateRoot: { path: stateRoot, fs: mountOf(stateRoot).type },
     runs,
     medianMs: medians,
     p90Ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, round(quantile(v, 0.9))])),

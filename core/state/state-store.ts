@@ -4,6 +4,7 @@ import type { ContainerRecord } from './container-record';
 import type { Spec } from '../spec/oci-spec';
 import { BerthError } from '../errors/berth-error';
 import { withFileLock } from './file-lock';
+import { ensureVolatileRoot, type VolatileRootResult } from './volatile-root';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -27,7 +28,17 @@ export class StateStore {
   /** Specs written by claim in this process, until the first record write caches them with it. */
   private readonly claimedSpecs = new Map<string, Spec>();
 
-  constructor(readonly root: string) {}
+  /** Set once the first claim has prepared a volatile root (see volatile-root.ts). */
+  volatileRoot?: VolatileRootResult;
+
+  /**
+   * `volatile`: the root is runtime state and should be a tmpfs; the first claim mounts one on it
+   * when it is on disk (see volatile-root.ts). The CLI asks for it on its default root.
+   */
+  constructor(
+    readonly root: string,
+    private readonly options: { volatile?: boolean } = {},
+  ) {}
 
   dir(id: string): string {
     return path.join(this.root, id);
@@ -46,6 +57,7 @@ export class StateStore {
   async claim(id: string, driver = '', spec?: Spec): Promise<void> {
     assertValidId(id);
     if (!this.rootReady) {
+      if (this.options.volatile && !this.volatileRoot) this.volatileRoot = await ensureVolatileRoot(this.root);
       fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
       this.rootReady = true;
     }
