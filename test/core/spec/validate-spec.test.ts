@@ -59,3 +59,36 @@ describe('validateSpec', () => {
     expect(jsonPath(['mounts', 2, 'options', 0])).toBe('mounts[2].options[0]');
   });
 });
+
+describe('validateSpec on repeats (validated specs are remembered by their JSON text)', () => {
+  test('a repeat gives an equal spec that is the caller\'s own: mutating one result never reaches the next', () => {
+    const spec = defaultSpec({ rootfs: '/r', args: ['/bin/true'] });
+    const a = validateSpec(spec);
+    a.process!.args = ['/bin/false'];
+    const rules = a.linux!.seccomp!.syscalls!.length;
+    a.linux!.seccomp!.syscalls!.length = 0;
+    const b = validateSpec(spec);
+    expect(b.process!.args).toEqual(['/bin/true']);
+    expect(rules).toBeGreaterThan(0);
+    expect(b.linux!.seccomp!.syscalls!.length).toBe(rules);
+    expect(b).not.toBe(a);
+    expect(validateSpec(spec)).toEqual(b);
+  });
+
+  test('an invalid spec is refused every time, and a changed spec is validated afresh', () => {
+    const bad = { ...defaultSpec({ rootfs: '/r', args: ['/bin/true'] }), ociVersion: 7 };
+    for (let i = 0; i < 2; i++) expect(() => validateSpec(bad)).toThrow(SpecInvalidError);
+    const good = defaultSpec({ rootfs: '/r', args: ['/bin/true'] });
+    validateSpec(good);
+    good.process!.user.uid = -1;
+    expect(() => validateSpec(good)).toThrow(/process\.user\.uid/);
+  });
+
+  test('the JSON form is what is validated: undefined reads as absent, NaN as null', () => {
+    const spec = defaultSpec({ rootfs: '/r', args: ['/bin/true'] });
+    expect(validateSpec({ ...spec, hostname: undefined }).hostname).toBeUndefined();
+    const nan = structuredClone(spec);
+    nan.process!.user.uid = Number.NaN;
+    expect(() => validateSpec(nan)).toThrow(/process\.user\.uid/);
+  });
+});
