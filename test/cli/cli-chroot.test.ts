@@ -96,8 +96,15 @@ describe('berth CLI on the chroot driver', () => {
 });
 
 describe('bad input: one line, non-zero exit, nothing left', () => {
+  const made: string[] = [];
+  afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const tempDir = (prefix: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
   const bundle = () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bundle-'));
+    const dir = tempDir('berth-bundle-');
     fs.symlinkSync(rootfs, path.join(dir, 'rootfs'));
     return dir;
   };
@@ -109,7 +116,7 @@ describe('bad input: one line, non-zero exit, nothing left', () => {
     ['schema error', () => { const b = bundle(); fs.writeFileSync(path.join(b, 'config.json'), JSON.stringify({ ociVersion: '1.2.0', root: { path: 'rootfs' }, process: { user: { uid: 'x', gid: 0 }, cwd: '/', args: ['true'] } })); return ['run', '--driver', 'chroot', '--bundle', b]; }, /process\.user\.uid: /],
     ['rootfs that does not exist', () => ['run', '--driver', 'chroot', '--rootfs', '/nonexistent/rootfs', '--', 'true'], /rootfs "\/nonexistent\/rootfs" does not exist/],
     ['unknown driver', () => ['run', '--driver', 'warp', '--', 'true'], /unknown driver "warp"/],
-    ['broken drivers.json', () => { const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-')), 'drivers.json'); fs.writeFileSync(f, '[1,'); return ['--config', f, 'run', '--', 'true']; }, /drivers.json: /],
+    ['broken drivers.json', () => { const f = path.join(tempDir('berth-cfg-'), 'drivers.json'); fs.writeFileSync(f, '[1,'); return ['--config', f, 'run', '--', 'true']; }, /drivers.json: /],
     ['bad container id', () => ['run', '--driver', 'chroot', '--rootfs', rootfs, '--name', 'no/slash', '--', 'true'], /invalid container id "no\/slash"/],
   ])('%s', (_name, args, message) => {
     const r = run(args());

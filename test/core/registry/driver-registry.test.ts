@@ -10,8 +10,12 @@ const fixtures = path.join(__dirname, '../../fixtures/drivers');
 const repoDriversJson = path.join(__dirname, '../../../drivers.json');
 const loads = () => (globalThis as { berthFixtureLoads?: string[] }).berthFixtureLoads ?? [];
 
+const configDirs: string[] = [];
+afterAll(() => configDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function writeConfig(content: unknown): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cfg-'));
+  configDirs.push(dir);
   const file = path.join(dir, 'drivers.json');
   fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
   return file;
