@@ -198,6 +198,12 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     mutate: (s) => { ensureProc(s); ensureNamespace(s, 'ipc'); s.linux!.sysctl = { 'kernel.shm_rmid_forced': '1' }; }, expect: { exitCode: 0, stdout: '1\n' },
   },
   {
+    // sysctl(8)'s other spelling: a path below /proc/sys (how a name with a dotted component, e.g.
+    // the VLAN interface eth0.100, is written), read the same way by every driver.
+    kind: 'process', id: 'linux.sysctl.path', title: 'a sysctl named by its /proc/sys path', features: ['linux.sysctl'], args: ['cat', '/proc/sys/kernel/msgmax'],
+    mutate: (s) => { ensureProc(s); ensureNamespace(s, 'ipc'); s.linux!.sysctl = { 'kernel/msgmax': '12345' }; }, expect: { exitCode: 0, stdout: '12345\n' },
+  },
+  {
     kind: 'process', id: 'resources.memory.limit', title: 'a memory limit is enforced (OOM kill)', features: ['resources.memory.limit'],
     // Doubles a string to 256 MiB (bounded): under a 32 MiB limit it is killed; without one it prints "survived".
     args: ['sh', '-c', 'a=x; i=0; while [ $i -lt 28 ]; do a="$a$a"; i=$((i+1)); done; echo survived'],

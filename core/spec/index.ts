@@ -6,3 +6,4 @@ export * from './spec-builder';
 export * from './capabilities';
 export * from './berth-annotations';
 export * from './network-annotations';
+export * from './sysctl-names';

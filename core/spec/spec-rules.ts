@@ -7,6 +7,7 @@ import type { SpecIssue } from '../errors/spec-invalid-error';
 import { CAPABILITIES } from './capabilities';
 import { RLIMITS } from './rlimits';
 import { networkSpecIssues } from './network-annotations';
+import { sysctlPath } from './sysctl-names';
 
 const CAPABILITY_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
 
@@ -69,7 +70,7 @@ export function checkSpecRules(spec: Spec): SpecIssue[] {
   }
   if (l?.timeOffsets && !privateNs('time')) issue('linux.timeOffsets', 'time offsets need a private time namespace');
   for (const key of Object.keys(l?.sysctl ?? {})) {
-    if (!/^[a-z0-9_]+(\.[a-zA-Z0-9_-]+)+$/.test(key)) issue(`linux.sysctl["${key}"]`, 'not a sysctl name');
+    if (!sysctlPath(key)) issue(`linux.sysctl["${key}"]`, 'not a sysctl name (dotted, e.g. net.ipv4.ip_forward, or a path, e.g. net/ipv4/conf/eth0.100/forwarding)');
   }
   [...(l?.maskedPaths ?? []).map((p2, i) => [`linux.maskedPaths[${i}]`, p2] as const),
    ...(l?.readonlyPaths ?? []).map((p2, i) => [`linux.readonlyPaths[${i}]`, p2] as const)].forEach(([path, value]) => {

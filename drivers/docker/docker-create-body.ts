@@ -8,6 +8,7 @@
 import type { ContainerCreateOptions, HostConfig } from 'dockerode';
 import {
   DEFAULT_CAPABILITIES,
+  dottedSysctlName,
   mountKind,
   type Capabilities,
   type Mount,
@@ -111,7 +112,8 @@ export function dockerCreateBody(spec: Spec, options: CreateBodyOptions): Docker
   host.SecurityOpt!.push('apparmor=unconfined');
   Object.assign(host, mountConfig(spec, host.IpcMode === 'host'));
   const linux = spec.linux ?? {};
-  if (linux.sysctl && Object.keys(linux.sysctl).length > 0) host.Sysctls = { ...linux.sysctl };
+  // The engine takes dotted names only: a path-form name is spelled dotted (core/spec/sysctl-names).
+  if (linux.sysctl && Object.keys(linux.sysctl).length > 0) host.Sysctls = Object.fromEntries(Object.entries(linux.sysctl).map(([k, v]) => [dottedSysctlName(k) ?? k, v]));
   const maskedOrReadonly = (linux.maskedPaths ?? []).length > 0 || (linux.readonlyPaths ?? []).length > 0;
   if (apiAtLeast(options.apiVersion, MASKED_PATHS_API)) {
     // Always explicit: left out, Docker would mask its own default set.

@@ -4,6 +4,7 @@
  * Facts about the host (is this path a folder?) come in through `probe`, so the function stays pure.
  */
 import type { Resources, Spec } from '../../core';
+import { parseSysctlName } from '../../core';
 import { LxcRefusalError } from './lxc-refusal-error';
 import type { LxcCgroupLimits, LxcConfigOptions, LxcDeviceRule, LxcMountEntry, LxcNamespace } from '../../vendor/lxc-ts-shim/src';
 
@@ -66,8 +67,6 @@ export function lxcConfigFor(spec: Spec, ctx: LxcTranslationContext): LxcConfigO
   return options;
 }
 
-const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
-
 /**
  * The spec's sysctls as `/proc/sys` paths and values. LXC's own lxc.sysctl.* is written after every
  * mount, so through the read-only /proc/sys of linux.readonlyPaths it fails; berth's start gate
@@ -79,15 +78,14 @@ export function sysctlsFor(spec: Spec): { key: string; path: string; value: stri
   const privateNs = (type: string) => (spec.linux?.namespaces ?? []).some((ns) => ns.type === type && !ns.path);
   return Object.entries(spec.linux?.sysctl ?? {}).map(([key, value]) => {
     const field = `linux.sysctl["${key}"]`;
-    let ns: string | undefined;
-    if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) ns = 'ipc';
-    else if (key.startsWith('net.')) ns = 'network';
-    else if (key === 'kernel.hostname' || key === 'kernel.domainname') ns = 'uts';
+    const name = parseSysctlName(key);
+    if (!name) throw invalid(field, 'not a sysctl name (dotted, or a path below /proc/sys)');
+    const ns = name.namespace;
     if (!ns) throw invalid(field, 'not a namespaced sysctl: setting it would change the host');
     if (!privateNs(ns)) throw invalid(field, `needs a private ${ns} namespace (it would change the host's)`);
     if (/[\n\r\0]/.test(value)) throw invalid(field, 'the value contains a line break');
     if (/[=\s\0]/.test(key)) throw invalid(field, 'a sysctl name cannot contain "=" or blanks');
-    return { key, path: key.replace(/\./g, '/'), value };
+    return { key, path: name.path, value };
   });
 }
 

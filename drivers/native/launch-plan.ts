@@ -9,6 +9,7 @@ import type { Capabilities, Hook, Mount, NamespaceType, Seccomp, Spec } from '..
 import { OCI_VERSION } from '../../core/spec/default-spec';
 import { capabilityNumber } from '../../core/spec/capabilities';
 import { RLIMITS } from '../../core/spec/rlimits';
+import { parseSysctlName } from '../../core/spec/sysctl-names';
 import { SpecInvalidError } from '../../core/errors/spec-invalid-error';
 import { MS, parseMountOptions, propagationFlags } from './mount-options';
 import { PlanWriter } from './plan-encoding';
@@ -94,6 +95,7 @@ export interface LaunchPlan extends ProcessPlan {
   readonlyPaths: string[];
   hostname?: string;
   domainname?: string;
+  /** [path below /proc/sys, value] (core/spec/sysctl-names: dotted and path names read as sysctl(8) does). */
   sysctls: [string, string][];
   oomScoreAdj?: number;
   /** createContainer and startContainer hooks, run by the init inside the container. */
@@ -204,14 +206,13 @@ function idMap(maps: { containerID: number; hostID: number; size: number }[]): s
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 
-function checkSysctl(key: string, namespaces: Set<NamespaceType>): void {
+/** The /proc/sys path of a namespaced sysctl whose namespace the container has of its own; refuses any other. */
+function sysctlTarget(key: string, namespaces: Set<NamespaceType>): string {
   const field = `linux.sysctl["${key}"]`;
-  if (!/^[a-z0-9_.\-]+$/i.test(key) || key.includes('..')) throw invalid(field, 'invalid sysctl name');
-  const ipc = key.startsWith('fs.mqueue.') || ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'].includes(key);
-  if (ipc && namespaces.has('ipc')) return;
-  if (key.startsWith('net.') && namespaces.has('network')) return;
-  if ((key === 'kernel.hostname' || key === 'kernel.domainname') && namespaces.has('uts')) return;
-  throw invalid(field, 'only namespaced sysctls (net.* with a network namespace, IPC ones with an ipc namespace) can be set');
+  const name = parseSysctlName(key);
+  if (!name) throw invalid(field, 'invalid sysctl name');
+  if (name.namespace && namespaces.has(name.namespace)) return name.path;
+  throw invalid(field, 'only namespaced sysctls (net.* with a network namespace, IPC ones with an ipc namespace, kernel.hostname/domainname with a uts namespace) can be set');
 }
 
 function expandMount(m: Mount, i: number, ctx: PlanContext): PlanMount[] {
@@ -298,8 +299,7 @@ export function launchPlan(spec: Spec, ctx: PlanContext): LaunchPlan {
     if (f === undefined) throw invalid('linux.rootfsPropagation', `unknown propagation "${linux.rootfsPropagation}"`);
     rootfsPropagation = f | MS.REC;
   }
-  const sysctls = Object.entries(linux.sysctl ?? {});
-  for (const [key] of sysctls) checkSysctl(key, own);
+  const sysctls = Object.entries(linux.sysctl ?? {}).map(([key, value]): [string, string] => [sysctlTarget(key, own), value]);
   const containerHooks = (['createContainer', 'startContainer'] as const).flatMap((stage) =>
     (spec.hooks?.[stage] ?? []).map((hook, i) => {
       if (!path.posix.isAbsolute(hook.path)) throw invalid(`hooks.${stage}[${i}].path`, 'must be an absolute path (inside the container)');

@@ -22,7 +22,7 @@
  *   linux.resources      not here: a cgroup berth manages (nspawn-cgroup.ts)
  */
 import type { Capabilities, Mount, Process, Spec } from '../../core';
-import { CAPABILITIES, capabilityNumber } from '../../core';
+import { CAPABILITIES, capabilityNumber, sysctlPath } from '../../core';
 import { RLIMITS } from '../../core/spec/rlimits';
 
 /** Where the helper appears inside the container (nspawn mounts a tmpfs on /run). */
@@ -167,7 +167,7 @@ export function initArguments(proc: Process, options: InitOptions): string[] {
   const out: string[] = [];
   const linux = options.spec.linux;
   if (options.init) {
-    for (const [key, value] of Object.entries(linux?.sysctl ?? {})) out.push('--sysctl', `${key}=${value}`);
+    for (const [key, value] of Object.entries(linux?.sysctl ?? {})) out.push('--sysctl', `${sysctlPath(key) ?? key}=${value}`); // the path below /proc/sys
     for (const p of linux?.maskedPaths ?? []) if (!NSPAWN_INACCESSIBLE.has(normalise(p))) out.push('--mask', p);
     for (const p of linux?.readonlyPaths ?? []) if (!NSPAWN_READONLY.has(normalise(p)) && !NSPAWN_INACCESSIBLE.has(normalise(p))) out.push('--readonly', p);
     if (proc.oomScoreAdj !== undefined) out.push('--oom-score-adj', String(proc.oomScoreAdj));

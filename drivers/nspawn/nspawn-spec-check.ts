@@ -3,7 +3,7 @@
  * this particular form. Runs in create before anything exists; every refusal names the JSON field.
  */
 import type { Mount, Spec } from '../../core';
-import { SpecInvalidError, type SpecIssue } from '../../core';
+import { parseSysctlName, SpecInvalidError, type SpecIssue } from '../../core';
 import { isApiMount, isBindMount, normalise, TMPFS_DATA_OPTION, TMPFS_FLAG_OPTIONS } from './nspawn-arguments';
 
 /** Namespaces systemd-nspawn always creates: a spec that shares one of them with the host is refused. */
@@ -14,8 +14,6 @@ export interface HostFacts {
 }
 
 const BIND_OPTIONS = new Set(['bind', 'rbind', 'ro', 'rw']);
-/** IPC namespace sysctls (as runc's list); fs.mqueue.* and net.* (with a network namespace) too. */
-const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
 
 export function specIssues(spec: Spec, facts: HostFacts): SpecIssue[] {
@@ -36,9 +34,11 @@ export function specIssues(spec: Spec, facts: HostFacts): SpecIssue[] {
   }
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
     const field = `linux.sysctl["${key}"]`;
-    if (!/^[a-z0-9_]+(\.[a-z0-9_-]+)+$/.test(key)) add(field, 'not a sysctl name');
-    else if (!IPC_SYSCTLS.has(key) && !key.startsWith('fs.mqueue.') && !key.startsWith('net.')) add(field, 'not a namespaced sysctl: it would change the host');
-    else if (key.startsWith('net.') && !namespaces.has('network')) add(field, 'a net.* sysctl needs a network namespace');
+    const name = parseSysctlName(key);
+    if (!name) add(field, 'not a sysctl name');
+    else if (!name.namespace) add(field, 'not a namespaced sysctl: it would change the host');
+    else if (name.namespace === 'uts') add(field, 'set the spec\'s hostname instead (systemd-nspawn sets the container\'s hostname itself)');
+    else if (name.namespace === 'network' && !namespaces.has('network')) add(field, 'a net.* sysctl needs a network namespace');
     else if (namespaces.has('user')) add(field, 'sysctls are not supported together with a user namespace (procfs cannot be mounted again there)');
     if (/[\n\0]/.test(value)) add(field, 'the value contains a newline or NUL');
   }

@@ -38,10 +38,9 @@ void apply_rlimits(const struct plan *p) {
 
 void write_sysctls(const struct plan *p) {
   for (int i = 0; i < p->nsysctls; i++) {
-    char path[512] = "/proc/sys/";
-    size_t n = strlen(path);
-    for (const char *k = p->sysctls[i].f[0]; *k && n < sizeof path - 1; k++) path[n++] = *k == '.' ? '/' : *k;
-    path[n] = '\0';
+    /* The plan holds the path below /proc/sys (the driver read the name as sysctl(8) does). */
+    char path[512];
+    if ((size_t)snprintf(path, sizeof path, "/proc/sys/%s", p->sysctls[i].f[0]) >= sizeof path) fail(ENAMETOOLONG, "sysctl %s", p->sysctls[i].f[0]);
     int rc = write_file(path, p->sysctls[i].f[1]);
     if (rc < 0) fail(-rc, "sysctl %s", p->sysctls[i].f[0]);
   }

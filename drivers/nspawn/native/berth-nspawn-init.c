@@ -10,7 +10,7 @@
  *   capabilities, no_new_privs, cwd, execvp.
  *
  * Usage: berth-nspawn-init [OPTION]... -- COMMAND [ARG]...
- *   --wait-for PATH (first, until PATH exists)  --sysctl KEY=VALUE  --mask PATH  --readonly PATH  --oom-score-adj N  --rlimit NUM:SOFT:HARD  --umask OCTAL
+ *   --wait-for PATH (first, until PATH exists)  --sysctl PATH=VALUE  --mask PATH  --readonly PATH  --oom-score-adj N  --rlimit NUM:SOFT:HARD  --umask OCTAL
  *   --uid N  --gid N  --groups G1,G2 (may be empty)  --caps B:E:P:I:A (five hex masks)
  *   --nnp  --cwd DIR  --env NAME=VALUE (repeatable; the environment is exactly these)
  * Failures print "berth-nspawn-init: STEP: REASON" on stderr and exit 127 (command not found),
@@ -101,7 +101,7 @@ static void readonly_path(const char *p) {
 }
 
 /*
- * Namespaced sysctls (KEY=VALUE, dotted): nspawn mounts /proc/sys read-only, so a fresh procfs of
+ * Namespaced sysctls (PATH=VALUE, PATH below /proc/sys as the driver read the name): nspawn mounts /proc/sys read-only, so a fresh procfs of
  * the container's own namespaces goes on a scratch folder, takes the writes and goes again.
  */
 #define SYSCTL_PROC "/run/.berth/proc"
@@ -121,8 +121,6 @@ static void apply_sysctls(const char **list, int n) {
       errno = ENAMETOOLONG;
       fail("sysctl", list[k]);
     }
-    for (char *c = file + strlen(SYSCTL_PROC "/sys/"); *c; c++)
-      if (*c == '.') *c = '/';
     int fd = open(file, O_WRONLY);
     if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0) fail("sysctl", list[k]);
     close(fd);
