@@ -22,3 +22,4 @@ export * from './util/log-files';
 export * from './network';
 export * from './util/output-capture';
 export * from './util/mount-info';
+export * from './util/watch-dir';

@@ -16,15 +16,25 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The process's start time in clock ticks since boot (field 22 of /proc/PID/stat); guards against pid reuse. */
-export function processStartTime(pid: number): number | undefined {
+/** The one-letter state (`T` stopped, `Z` zombie...) and the start time (as processStartTime) from one read of /proc/PID/stat; undefined when gone. */
+export function processStat(pid: number): { state: string; start: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[19]);
+    return { state: fields[0]!, start: Number(fields[19]) };
   } catch {
     return undefined;
   }
+}
+
+/** The one-letter process state from /proc/PID/stat (`T` when stopped), or undefined when gone. */
+export function processState(pid: number): string | undefined {
+  return processStat(pid)?.state;
+}
+
+/** The process's start time in clock ticks since boot (field 22 of /proc/PID/stat); guards against pid reuse. */
+export function processStartTime(pid: number): number | undefined {
+  return processStat(pid)?.start;
 }
 
 /** Whether `pid` is still the process that started at `startTime`. */

@@ -13,6 +13,8 @@ import {
   logPaths,
   pollUntil,
   processStartTime,
+  processState,
+  watchUntil,
   signalName,
   signalNumber,
   type ContainerRef,
@@ -63,7 +65,7 @@ import { readLxcStats } from './lxc-stats';
 import { runHooks, type HookFailure } from './oci-hooks';
 import { frozen, killQuietly, pollSoon, probePath, userProcess } from './lxc-processes';
 import { ensureSeccompPolicyFile, seccompPolicyPath, seccompPolicyText } from './seccomp-policy-file';
-import { appendState, processState, readState, stateFile, watchUntil } from './lxc-state-files';
+import { appendState, readState, stateFile } from './lxc-state-files';
 
 export const LxcDriverOptions = Symbol.for('berth.LxcDriverOptions');
 export interface LxcDriverOptions {
@@ -236,7 +238,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
         if (record.init) return record.init.initPid;
         if (record.exitCode !== undefined || !isSameProcess(pid!, handle.supervisorStart)) throw this.setupError(dir, argv);
         return undefined;
-      }, CREATE_TIMEOUT_MS, 'the LXC container to be set up');
+      }, { timeoutMs: CREATE_TIMEOUT_MS, what: 'the LXC container to be set up', pollMs: 50 });
       // The container is set up and its process has not run: network, oom_score_adj, create-time hooks.
       const cgroups = lxcCgroups(initPid, pid);
       if (cgroups.length > 0) handle.cgroups = cgroups;
@@ -337,7 +339,7 @@ export class LxcDriver extends BaseDriver implements ExecutionDriver {
       if (exit !== undefined) return exit;
       if (!h.supervisorPid || !isSameProcess(h.supervisorPid, h.supervisorStart)) return this.readExit(ref) ?? 255;
       return undefined;
-    }, Infinity, 'the container to exit', 200);
+    }, { timeoutMs: Infinity, what: 'the container to exit', pollMs: 200 });
     const signal = code > 128 ? signalName(code - 128) : undefined;
     return { exitCode: code, ...(signal ? { signal } : {}) };
   }

@@ -41,11 +41,11 @@ import {
   type OciStatus,
   type LogsRequest,
   type Resources,
+  watchUntil,
 } from '../../core';
 import { hasCreateHooks, HOOKS_GO, INIT_IN_CONTAINER, initArguments, machineName, NSPAWN_ENVIRONMENT, nspawnArguments } from './nspawn-arguments';
 import { runHooks, runHooksWarning } from './nspawn-hooks';
 import { isUserCommand, leaderPid } from './nspawn-leader';
-import { watchUntil } from './nspawn-watch';
 import { assertNspawnCanHonour } from './nspawn-spec-check';
 import { cgroupExists, cgroupManager, createCgroup, hybridUnifiedDir, removeTree, cgroupVersion, killAllExcept, plannedHandle, removeIfEmpty, type CgroupHandle } from './nspawn-cgroup';
 import { awaitSupervisorGone, joinThenExecArguments, launchSupervisor, readNumberFile, release, STATE_FILES, SUPERVISOR_BINARY, type LaunchedSupervisor } from './nspawn-supervisor';

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCommand, SpecInvalidError, type Spec } from '../../core';
+import { isMountPoint, runCommand, SpecInvalidError, type Spec } from '../../core';
 import { isApiMount, isBindMount, normalise } from './nspawn-arguments';
 
 export interface RootfsPlan {
@@ -78,15 +78,6 @@ export async function removeOverlay(dir: string): Promise<void> {
     if (r.exitCode !== 0) await runCommand(['umount', '-l', merged]);
   }
   fs.rmSync(dir, { recursive: true, force: true });
-}
-
-function isMountPoint(p: string): boolean {
-  try {
-    const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-    return mountinfo.split('\n').some((line) => line.split(' ')[4] === p);
-  } catch {
-    return false;
-  }
 }
 
 function exists(p: string): boolean {

@@ -21,7 +21,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BerthError, pollUntil } from '../../core';
+import { BerthError, pollUntil, processStat } from '../../core';
 
 export const SUPERVISOR_BINARY = 'berth-nspawn-supervisor';
 
@@ -69,22 +69,6 @@ export function joinThenExecArguments(procsFiles: readonly string[], argv: reado
 
 function joinArguments(procsFiles: readonly string[]): string[] {
   return procsFiles.flatMap((f) => ['--join', f]);
-}
-
-/** The one-letter state (`T` when stopped) and the start time (as processStartTime) from one read of /proc/PID/stat; undefined when gone. */
-export function processStat(pid: number): { state: string; start: number } | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, start: Number(fields[19]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The one-letter process state from /proc/PID/stat (`T` when stopped), or undefined when gone. */
-export function processState(pid: number): string | undefined {
-  return processStat(pid)?.state;
 }
 
 /**

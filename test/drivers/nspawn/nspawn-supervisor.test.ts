@@ -6,7 +6,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pollUntil } from '../../../core';
-import { processState, readNumberFile, release, STATE_FILES } from '../../../drivers/nspawn/nspawn-supervisor';
+import { readNumberFile, release, STATE_FILES } from '../../../drivers/nspawn/nspawn-supervisor';
+import { processState } from '../../../core/util/processes';
 import { tempStateRoot } from '../../helpers/busybox-fixture';
 
 const BINARY = path.resolve(__dirname, '../../../dist/drivers/nspawn/berth-nspawn-supervisor');

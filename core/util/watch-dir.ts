@@ -1,13 +1,13 @@
 /**
- * Waiting on the supervisor's state files without a tight poll: inotify (fs.watch) on the state
- * folder runs the check as soon as the supervisor writes nspawn.pid or exit, and a slower timer
- * runs it for what no file event announces (the leader's exec, a supervisor that died without
- * writing). On a loaded 2-core host a 1 ms poll took CPU time from nspawn itself.
+ * Waiting on a driver's state files without a tight poll: inotify (fs.watch) on the state folder
+ * runs the check as soon as a supervisor or helper writes there, and a slower timer runs it for
+ * what no file event announces (a process's exec, a supervisor that died without writing). On a
+ * loaded 2-core host a 1 ms poll took CPU time from the container's own set-up.
  */
 import * as fs from 'node:fs';
 
 export interface WatchOptions {
-  /** Give up (reject) after this long. */
+  /** Give up (reject) after this long; Infinity: never. */
   timeoutMs: number;
   /** What is awaited, for the timeout message. */
   what: string;
@@ -61,7 +61,9 @@ export function watchUntil<T>(dir: string, check: () => T | undefined, options: 
       timer = setTimeout(tick, typeof options.pollMs === 'number' ? options.pollMs : options.pollMs());
     };
     arm();
-    const deadline = setTimeout(() => finish(() => reject(new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`))), options.timeoutMs);
+    const deadline = Number.isFinite(options.timeoutMs)
+      ? setTimeout(() => finish(() => reject(new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`))), options.timeoutMs)
+      : undefined;
     try {
       watcher = fs.watch(dir, { persistent: true }, onEvent);
       watcher.on('error', () => undefined); // the folder went (delete): the timer still checks
